@@ -1,0 +1,88 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Anthropic from '@anthropic-ai/sdk';
+import type { WebClient } from '@slack/web-api';
+import { deleteFile, downloadOutputFile, uploadInputFile } from '../claude/files.js';
+import type { Logger } from '../log.js';
+import { FileDownloadError, downloadSlackFile } from '../slack/download.js';
+import { slackErrorCode } from '../slack/errors.js';
+import type { FileGateway } from '../turn.js';
+import { type SlackFileRef, checkSlackFile } from './policy.js';
+
+export interface FileGatewayOptions {
+  slack: WebClient;
+  anthropic: Anthropic;
+  botToken: string;
+  slackApiUrl: string;
+  maxBytes: number;
+  log: Logger;
+}
+
+/** Slack → disk → Files API for inputs (streamed, never whole in memory); Files API → memory for outputs. */
+export function createFileGateway(opts: FileGatewayOptions): FileGateway {
+  const { log } = opts;
+
+  /** Slack Connect stubs say almost nothing until files.info is asked. */
+  async function resolve(file: SlackFileRef): Promise<SlackFileRef> {
+    if (file.file_access !== 'check_file_info') return file;
+    const info = await opts.slack.files.info({ file: file.id });
+    return (info.file as SlackFileRef | undefined) ?? file;
+  }
+
+  return {
+    async ingest(original) {
+      let file = original;
+      let name = original.name || original.title || original.id;
+      try {
+        file = await resolve(original);
+        name = file.name || file.title || file.id;
+      } catch (err) {
+        log.warn({ code: slackErrorCode(err), slackFileId: original.id }, 'files.info failed');
+        return { ok: false, name, reason: 'Slack would not tell me about this file (is the bot in the channel?).' };
+      }
+      const check = checkSlackFile(file, { maxBytes: opts.maxBytes });
+      if (!check.ok) {
+        return { ok: false, name, reason: 'reason' in check ? check.reason : 'Slack would not share this file.' };
+      }
+      const dir = await mkdtemp(join(tmpdir(), 'slack-analyst-'));
+      try {
+        const destPath = join(dir, 'data');
+        const url = (file.url_private_download ?? file.url_private)!;
+        const { sizeBytes } = await downloadSlackFile({
+          url,
+          botToken: opts.botToken,
+          slackApiUrl: opts.slackApiUrl,
+          destPath,
+          maxBytes: opts.maxBytes,
+        });
+        const uploaded = await uploadInputFile(opts.anthropic, destPath, check.safeName, check.mimeType);
+        log.info({ slackFileId: file.id, anthropicFileId: uploaded.id, sizeBytes }, 'input file uploaded');
+        return {
+          ok: true,
+          file: {
+            slackFileId: file.id,
+            anthropicFileId: uploaded.id,
+            name: check.safeName,
+            sizeBytes,
+            mimeType: check.mimeType,
+          },
+        };
+      } catch (err) {
+        if (err instanceof FileDownloadError) {
+          log.warn({ code: err.code, slackFileId: file.id }, 'input file download failed');
+          return { ok: false, name, reason: err.message };
+        }
+        log.warn({ err: String(err), slackFileId: file.id }, 'input file upload failed');
+        return { ok: false, name, reason: 'Uploading it to the analysis sandbox failed; try again later.' };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    async fetchOutput(fileId) {
+      const out = await downloadOutputFile(opts.anthropic, fileId);
+      return { fileId, fileName: out.fileName, mimeType: out.mimeType, bytes: out.bytes };
+    },
+    deleteOutput: (fileId) => deleteFile(opts.anthropic, fileId),
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * Which Slack files the bot accepts for analysis, and under what name they reach the code execution container.
+ *
+ * Pure: no I/O. The caller downloads only files that pass `checkSlackFile`, and still counts bytes while
+ * downloading because Slack's `size` is advisory.
+ */
+
+/** The data formats the analysis container knows how to read. */
+export type DataKind = 'csv' | 'tsv' | 'xlsx' | 'xls' | 'json' | 'jsonl' | 'parquet' | 'txt';
+
+/**
+ * The fields of a Slack `files[]` entry (or a `files.info` result) that the policy reads. Declared here because
+ * `@slack/types` does not export its file type, and because Slack Connect stubs carry little more than `id`.
+ */
+export interface SlackFileRef {
+  id: string;
+  name?: string | undefined;
+  title?: string | undefined;
+  mimetype?: string | undefined;
+  filetype?: string | undefined;
+  /** Bytes, as Slack reports them. */
+  size?: number | undefined;
+  /** Parsed as a string: Slack sends values (`tombstone`, `hidden_by_limit`, `file_access`) beyond its typed union. */
+  mode?: string | undefined;
+  is_external?: boolean | undefined;
+  file_access?: string | undefined;
+  url_private_download?: string | undefined;
+  url_private?: string | undefined;
+}
+
+export type FileCheck =
+  | { ok: true; kind: DataKind; safeName: string; mimeType: string }
+  /** A Slack Connect stub: call `files.info` once and check its result instead. */
+  | { ok: false; needsFileInfo: true }
+  /** `reason` is a short sentence for the Slack user; it does not name the file, so the caller can prefix it. */
+  | { ok: false; needsFileInfo?: false; reason: string };
+
+export const CONTENT_TYPES: Readonly<Record<DataKind, string>> = {
+  csv: 'text/csv',
+  tsv: 'text/tab-separated-values',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  xls: 'application/vnd.ms-excel',
+  json: 'application/json',
+  jsonl: 'application/x-ndjson',
+  parquet: 'application/vnd.apache.parquet',
+  txt: 'text/plain',
+};
+
+const KIND_BY_EXTENSION: Readonly<Record<string, DataKind>> = {
+  csv: 'csv',
+  tsv: 'tsv',
+  xlsx: 'xlsx',
+  xls: 'xls',
+  json: 'json',
+  jsonl: 'jsonl',
+  ndjson: 'jsonl',
+  parquet: 'parquet',
+  txt: 'txt',
+};
+
+/** Slack's own `filetype` values for the allowed formats (Slack has none for JSON Lines or Parquet). */
+const KIND_BY_SLACK_FILETYPE: Readonly<Record<string, DataKind>> = {
+  csv: 'csv',
+  tsv: 'tsv',
+  xlsx: 'xlsx',
+  xls: 'xls',
+  json: 'json',
+  text: 'txt',
+};
+
+const SUPPORTED_FORMATS = 'CSV, TSV, Excel (XLSX/XLS), JSON, JSON Lines, Parquet and plain text';
+
+const EXTERNAL_REFUSAL = 'It is stored outside Slack, so I cannot download it. Please upload the file itself.';
+const REFUSAL_BY_MODE: Readonly<Record<string, string>> = {
+  external: EXTERNAL_REFUSAL,
+  tombstone: 'It has been deleted.',
+  hidden_by_limit: "It is hidden by your workspace's file storage limit.",
+};
+
+const MEBIBYTE = 1024 * 1024;
+
+/** `bytes` as a short megabyte figure for messages, e.g. `50` or `0.5` (1 MB = 1024 × 1024 bytes). */
+export function megabytes(bytes: number): string {
+  return String(Math.round((bytes / MEBIBYTE) * 10) / 10);
+}
+
+export function checkSlackFile(file: SlackFileRef, limits: { maxBytes: number }): FileCheck {
+  // Slack Connect stubs say nothing else about the file (their `mode` is `file_access`), so ask before judging.
+  if (file.file_access === 'check_file_info') return { ok: false, needsFileInfo: true };
+
+  if (file.is_external) return refuse(EXTERNAL_REFUSAL);
+  if (file.mode !== 'hosted' && file.mode !== 'snippet') {
+    return refuse(REFUSAL_BY_MODE[file.mode ?? ''] ?? 'This kind of Slack file cannot be downloaded.');
+  }
+
+  // The extension the user sees decides; Slack's `filetype` only fills in when the name has no known one
+  // (snippets are often called "Untitled"). `mimetype` is browser-guessed and never decides.
+  const rawName = file.name || file.title || file.id;
+  const byExtension = KIND_BY_EXTENSION[extensionOf(rawName)];
+  const kind = byExtension ?? KIND_BY_SLACK_FILETYPE[file.filetype?.toLowerCase() ?? ''];
+  if (!kind) return refuse(`This file type is not supported. I can read ${SUPPORTED_FORMATS} files.`);
+
+  if (!file.url_private_download && !file.url_private) {
+    return refuse('Slack did not give me a download link for it.');
+  }
+  if (file.size !== undefined && file.size > limits.maxBytes) {
+    return refuse(`It is ${megabytes(file.size)} MB, above the ${megabytes(limits.maxBytes)} MB limit.`);
+  }
+
+  // The container recognises formats by extension, so a name without one gets the kind's.
+  const safeName = safeFileName(byExtension ? rawName : `${rawName}.${kind}`);
+  return { ok: true, kind, safeName, mimeType: CONTENT_TYPES[kind] };
+}
+
+function refuse(reason: string): FileCheck {
+  return { ok: false, reason };
+}
+
+/** Lower-cased extension without the dot, or ''. */
+function extensionOf(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? '';
+  const dot = base.lastIndexOf('.');
+  return dot >= 0 ? base.slice(dot + 1).trim().toLowerCase() : '';
+}
+
+const MAX_NAME_BYTES = 255;
+/** An extension longer than this is treated as part of the stem when truncating. */
+const MAX_EXTENSION_CHARS = 16;
+// Control characters (C0, DEL, C1) and bidi overrides, which can make a name display as something else.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const INVISIBLE = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu;
+// Characters the Files API rejects in filenames.
+const FORBIDDEN = /[<>:"|?*\\/]/g;
+
+/**
+ * A filename the Files API and the container's file system accept: the last path component only, no control or
+ * bidi characters, none of `< > : " | ? * \ /` (replaced by `_`), no leading dots (hidden in `ls`), at most 255
+ * UTF-8 bytes (so also at most 255 characters) with the extension kept, and never empty (`.csv` → `file.csv`).
+ */
+export function safeFileName(name: string): string {
+  const lastComponent = name.split(/[\\/]/).pop() ?? '';
+  const cleaned = lastComponent.normalize('NFC').replace(INVISIBLE, '').replace(FORBIDDEN, '_').trim();
+
+  const dot = cleaned.lastIndexOf('.');
+  const extensionChars = cleaned.length - dot - 1;
+  const hasExtension = dot >= 0 && extensionChars > 0 && extensionChars <= MAX_EXTENSION_CHARS;
+  const extension = hasExtension ? cleaned.slice(dot) : '';
+  const stem = (hasExtension ? cleaned.slice(0, dot) : cleaned).replace(/^[.\s]+/, '').replace(/[.\s]+$/, '');
+
+  const stemBudget = MAX_NAME_BYTES - Buffer.byteLength(extension);
+  return (truncateUtf8(stem, stemBudget) || 'file') + extension;
+}
+
+/** The longest prefix of `text` within `maxBytes` UTF-8 bytes, never splitting a code point. */
+function truncateUtf8(text: string, maxBytes: number): string {
+  let bytes = 0;
+  let end = 0;
+  for (const char of text) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > maxBytes) break;
+    end += char.length;
+  }
+  return text.slice(0, end).trimEnd();
+}

@@ -1,0 +1,113 @@
+import type { WebClient } from '@slack/web-api';
+import type { ThreadMessage, ThreadRef } from '../domain.js';
+import type { CodeRun } from '../claude/result.js';
+import type { Logger } from '../log.js';
+import { neutraliseMentions } from '../text/mentions.js';
+import { redactSecrets } from '../text/redact.js';
+import { codeFence, escapeMrkdwn, splitMarkdown, tail } from '../text/slack-markdown.js';
+import type { Answer, Replier } from '../turn.js';
+import { slackErrorCode } from './errors.js';
+
+const WORKING_REACTION = 'eyes';
+const OUTCOME_REACTION = { answered: 'white_check_mark', failed: 'warning' } as const;
+
+/** Everything model- or sandbox-made passes here before Slack sees it. */
+const sanitise = (text: string, allowedUserIds: readonly string[]) =>
+  neutraliseMentions(redactSecrets(text), { allowedUserIds: new Set(allowedUserIds) });
+
+/** Posts into threads: answers as Markdown blocks split within Slack's limits, failures flagged, files uploaded. */
+export function createSlackReplier(client: WebClient, log: Logger): Replier {
+  async function post(thread: ThreadRef, markdown: string): Promise<void> {
+    for (const chunk of splitMarkdown(markdown)) {
+      await client.chat.postMessage({
+        channel: thread.channelId,
+        thread_ts: thread.threadTs, // say() alone would post top-level
+        text: escapeMrkdwn(chunk.slice(0, 300)), // notification fallback
+        blocks: [{ type: 'markdown', text: chunk }],
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+    }
+  }
+
+  async function react(msg: ThreadMessage, name: string, remove = false): Promise<void> {
+    try {
+      const args = { channel: msg.channelId, timestamp: msg.messageTs, name };
+      await (remove ? client.reactions.remove(args) : client.reactions.add(args));
+    } catch (err) {
+      // Reactions are a courtesy; already_reacted / no_reaction are fine, anything else is only logged.
+      const code = slackErrorCode(err);
+      if (code !== 'already_reacted' && code !== 'no_reaction') log.warn({ code, name }, 'reaction failed');
+    }
+  }
+
+  return {
+    working: (msg) => react(msg, WORKING_REACTION),
+    async done(msg, outcome) {
+      await react(msg, WORKING_REACTION, true);
+      await react(msg, OUTCOME_REACTION[outcome]);
+    },
+    notice: (thread, markdown) => post(thread, sanitise(markdown, [])),
+    async answer(thread, answer) {
+      await post(thread, sanitise(composeAnswer(answer), answer.allowedUserIds));
+      if (answer.outputs.length === 0) return;
+      // Images first so charts lead; one upload message for all files of the turn.
+      const ordered = [...answer.outputs].sort(
+        (a, b) => Number(b.mimeType.startsWith('image/')) - Number(a.mimeType.startsWith('image/')),
+      );
+      try {
+        await client.files.uploadV2({
+          channel_id: thread.channelId,
+          thread_ts: thread.threadTs,
+          file_uploads: ordered.map((o) => ({ file: o.bytes, filename: o.fileName, title: o.fileName })),
+        });
+      } catch (err) {
+        const code = slackErrorCode(err);
+        log.warn({ code, files: ordered.length }, 'output upload failed');
+        await post(
+          thread,
+          `⚠️ I couldn't upload ${ordered.map((o) => `*${o.fileName}*`).join(', ')} to Slack (${code}).`,
+        );
+      }
+    },
+  };
+}
+
+/** The reply as one Markdown document: notices, the answer, failed runs, then a short stdout summary. */
+export function composeAnswer(answer: Answer): string {
+  const parts: string[] = [];
+  if (answer.notices.length > 0) parts.push(answer.notices.join('\n'));
+  parts.push(answer.markdown);
+  const failures = failureSummary(answer.runs);
+  if (failures) parts.push(failures);
+  const summary = runSummary(answer.runs);
+  if (summary) parts.push(summary);
+  return parts.join('\n\n');
+}
+
+/** Failed runs stated plainly next to the answer, whatever Claude's prose says. */
+function failureSummary(runs: readonly CodeRun[]): string {
+  const failed = runs.filter((r) => r.failed);
+  if (failed.length === 0) return '';
+  const lines = failed.map((r) => {
+    const n = runs.indexOf(r) + 1;
+    const what = r.errorCode
+      ? `tool error \`${r.errorCode}\``
+      : `exit code ${r.returnCode}`;
+    const stderr = tail(r.stderr, { maxLines: 3, maxChars: 300 }).text;
+    return `• Run ${n}${r.kind === 'file_edit' ? ' (file edit)' : ''}: ${what}${stderr ? `\n${codeFence(stderr)}` : ''}`;
+  });
+  return `⚠️ **${failed.length} of ${runs.length} code run${runs.length === 1 ? '' : 's'} failed** — check the answer against this:\n${lines.join('\n')}`;
+}
+
+/** How much code ran, and the last meaningful stdout lines. */
+function runSummary(runs: readonly CodeRun[]): string {
+  const executed = runs.filter((r) => r.kind !== 'file_edit');
+  if (executed.length === 0) return '';
+  const last = [...executed].reverse().find((r) => r.stdout.trim() !== '');
+  const head = `🧮 Ran code ${executed.length} time${executed.length === 1 ? '' : 's'}.`;
+  if (!last) return head;
+  const out = tail(last.stdout, { maxLines: 12, maxChars: 1_200 });
+  const more = out.omittedLines > 0 ? ` (last ${out.text.split('\n').length} lines)` : '';
+  return `${head} Output${more}:\n${codeFence(out.text)}`;
+}

@@ -1,0 +1,39 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+
+export type Db = Database.Database;
+
+export class DatabaseTooNewError extends Error {
+  constructor(found: number, known: number) {
+    super(
+      `Database schema version ${found} is newer than this build understands (${known}). ` +
+        'Run a newer slack-analyst, or point DATABASE_PATH at another file.',
+    );
+    this.name = 'DatabaseTooNewError';
+  }
+}
+
+/** Opens (creating if needed) the SQLite database and applies every pending migration in one transaction. */
+export function openDatabase(path: string): Db {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('synchronous = NORMAL');
+  migrate(db);
+  return db;
+}
+
+export function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) throw new DatabaseTooNewError(current, MIGRATIONS.length);
+  const pending = MIGRATIONS.slice(current);
+  if (pending.length === 0) return;
+  db.transaction(() => {
+    for (const sql of pending) db.exec(sql);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  })();
+}

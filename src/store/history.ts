@@ -1,0 +1,53 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import type { Db } from './db.js';
+
+export interface HistoryEntry {
+  seq: number;
+  turnId: string;
+  message: Anthropic.MessageParam;
+  approxTokens: number;
+}
+
+/** Rough token estimate (≈4 characters per token); good enough for a budget, never used for billing. */
+export const approxTokens = (content: unknown): number => Math.ceil(JSON.stringify(content).length / 4);
+
+/** A thread's conversation with Claude, assistant content stored verbatim (server-tool blocks included). */
+export function createHistoryStore(db: Db) {
+  const list = db.prepare<[string], { seq: number; role: string; content_json: string; approx_tokens: number; turn_id: string }>(
+    'SELECT seq, role, content_json, approx_tokens, turn_id FROM history WHERE thread_key = ? ORDER BY seq',
+  );
+  const nextSeq = db.prepare<[string], { next: number }>(
+    'SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM history WHERE thread_key = ?',
+  );
+  const insert = db.prepare(
+    `INSERT INTO history (thread_key, seq, role, content_json, approx_tokens, turn_id, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const update = db.prepare('UPDATE history SET content_json = ?, approx_tokens = ? WHERE thread_key = ? AND seq = ?');
+
+  return {
+    list(threadKey: string): HistoryEntry[] {
+      return list.all(threadKey).map((r) => ({
+        seq: r.seq,
+        turnId: r.turn_id,
+        approxTokens: r.approx_tokens,
+        message: { role: r.role as 'user' | 'assistant', content: JSON.parse(r.content_json) },
+      }));
+    },
+    /** Appends one turn (a user message and Claude's merged reply) atomically. */
+    appendTurn(threadKey: string, turnId: string, messages: Anthropic.MessageParam[]): void {
+      db.transaction(() => {
+        let seq = nextSeq.get(threadKey)!.next;
+        for (const m of messages) {
+          const json = JSON.stringify(m.content);
+          insert.run(threadKey, seq++, m.role, json, approxTokens(m.content), turnId, Date.now());
+        }
+      })();
+    },
+    /** Rewrites stored content in place (used to retire container_upload blocks of a dead container). */
+    replaceContent(threadKey: string, seq: number, content: Anthropic.MessageParam['content']): void {
+      update.run(JSON.stringify(content), approxTokens(content), threadKey, seq);
+    },
+  };
+}
+export type HistoryStore = ReturnType<typeof createHistoryStore>;

@@ -1,0 +1,70 @@
+import type { ThreadMessage } from '../domain.js';
+import { threadKeyOf } from '../domain.js';
+import type { Db } from './db.js';
+
+export type InboxStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface InboxItem {
+  channelId: string;
+  messageTs: string;
+  message: ThreadMessage;
+  status: InboxStatus;
+  attempts: number;
+}
+
+/**
+ * Durable inbox keyed by (channel, message ts): Slack retries and the app_mention/message
+ * double delivery of one message collapse into one row. Rows are written before work starts.
+ */
+export function createInbox(db: Db) {
+  const insert = db.prepare(
+    `INSERT INTO inbox (channel_id, message_ts, thread_key, message_json, event_id, status, received_at, updated_at)
+     VALUES (@channelId, @messageTs, @threadKey, @json, @eventId, 'queued', @now, @now)
+     ON CONFLICT (channel_id, message_ts) DO NOTHING`,
+  );
+  const setStatus = db.prepare(
+    `UPDATE inbox SET status = @status, last_error = @error, updated_at = @now,
+       attempts = attempts + CASE WHEN @status = 'running' THEN 1 ELSE 0 END
+     WHERE channel_id = @channelId AND message_ts = @messageTs`,
+  );
+  const open = db.prepare<[], { message_json: string; status: InboxStatus; attempts: number; channel_id: string; message_ts: string }>(
+    `SELECT channel_id, message_ts, message_json, status, attempts FROM inbox
+     WHERE status IN ('queued', 'running') ORDER BY received_at, message_ts`,
+  );
+  const countOpen = db.prepare<[], { n: number }>(
+    `SELECT COUNT(*) AS n FROM inbox WHERE status IN ('queued', 'running')`,
+  );
+
+  const update = (channelId: string, messageTs: string, status: InboxStatus, error: string | null = null) =>
+    setStatus.run({ channelId, messageTs, status, error, now: Date.now() });
+
+  return {
+    /** Records a message; false when the same (channel, ts) was already accepted. */
+    accept(message: ThreadMessage): boolean {
+      const result = insert.run({
+        channelId: message.channelId,
+        messageTs: message.messageTs,
+        threadKey: threadKeyOf(message),
+        json: JSON.stringify(message),
+        eventId: message.eventId ?? null,
+        now: Date.now(),
+      });
+      return result.changes === 1;
+    },
+    markRunning: (channelId: string, messageTs: string) => update(channelId, messageTs, 'running'),
+    markDone: (channelId: string, messageTs: string) => update(channelId, messageTs, 'done'),
+    markFailed: (channelId: string, messageTs: string, error: string) => update(channelId, messageTs, 'failed', error),
+    /** Work that was queued or running when the process stopped, oldest first. */
+    open(): InboxItem[] {
+      return open.all().map((r) => ({
+        channelId: r.channel_id,
+        messageTs: r.message_ts,
+        message: JSON.parse(r.message_json) as ThreadMessage,
+        status: r.status,
+        attempts: r.attempts,
+      }));
+    },
+    openCount: (): number => countOpen.get()!.n,
+  };
+}
+export type Inbox = ReturnType<typeof createInbox>;

@@ -1,0 +1,72 @@
+/**
+ * Numbered schema migrations: entry i takes the database from user_version i to i + 1.
+ * Never edit a shipped entry; append a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: threads, their history and files, the inbox, usage.
+  `
+  CREATE TABLE threads (
+    thread_key            TEXT PRIMARY KEY,          -- team:channel:thread_ts
+    team_id               TEXT NOT NULL,
+    channel_id            TEXT NOT NULL,
+    thread_ts             TEXT NOT NULL,
+    tool_version          TEXT NOT NULL,             -- fixed once the thread has used it
+    container_id          TEXT,
+    container_created_at  INTEGER,                   -- ms; when we first saw this container id
+    container_expires_at  INTEGER,                   -- ms; latest rolling expires_at reported by the API
+    first_seen_at         INTEGER NOT NULL,          -- ms
+    updated_at            INTEGER NOT NULL           -- ms
+  ) STRICT;
+
+  CREATE TABLE history (
+    thread_key    TEXT NOT NULL REFERENCES threads(thread_key) ON DELETE CASCADE,
+    seq           INTEGER NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    content_json  TEXT NOT NULL,                     -- Anthropic content blocks, verbatim
+    approx_tokens INTEGER NOT NULL,
+    turn_id       TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    PRIMARY KEY (thread_key, seq)
+  ) STRICT;
+
+  CREATE TABLE files (
+    thread_key         TEXT NOT NULL REFERENCES threads(thread_key) ON DELETE CASCADE,
+    slack_file_id      TEXT NOT NULL,
+    anthropic_file_id  TEXT NOT NULL,
+    name               TEXT NOT NULL,
+    size_bytes         INTEGER NOT NULL,
+    mime_type          TEXT NOT NULL,
+    container_id       TEXT,                         -- container it was last attached to (container_upload)
+    created_at         INTEGER NOT NULL,
+    PRIMARY KEY (thread_key, slack_file_id)
+  ) STRICT;
+
+  CREATE TABLE inbox (
+    channel_id   TEXT NOT NULL,
+    message_ts   TEXT NOT NULL,
+    thread_key   TEXT NOT NULL,
+    message_json TEXT NOT NULL,                      -- the ThreadMessage, secrets redacted
+    event_id     TEXT,
+    status       TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    last_error   TEXT,
+    received_at  INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    PRIMARY KEY (channel_id, message_ts)
+  ) STRICT;
+  CREATE INDEX inbox_open ON inbox (status, received_at) WHERE status IN ('queued', 'running');
+
+  CREATE TABLE usage (
+    turn_id                      TEXT PRIMARY KEY,
+    thread_key                   TEXT NOT NULL,
+    model                        TEXT NOT NULL,
+    input_tokens                 INTEGER NOT NULL,
+    output_tokens                INTEGER NOT NULL,
+    cache_read_input_tokens      INTEGER NOT NULL,
+    cache_creation_input_tokens  INTEGER NOT NULL,
+    code_runs                    INTEGER NOT NULL,
+    created_at                   INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX usage_thread ON usage (thread_key);
+  `,
+];

@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import type Anthropic from '@anthropic-ai/sdk';
+import type { Analyst } from './claude/analyst.js';
+import { AnalystError } from './claude/errors.js';
+import { fitHistory, forHistory, uploadsFor } from './claude/history.js';
+import { systemPrompt } from './claude/prompt.js';
+import { answerText, type CodeRun, collectRuns } from './claude/result.js';
+import type { CodeExecutionToolVersion } from './config.js';
+import { type ThreadMessage, type ThreadRef, threadKeyOf } from './domain.js';
+import type { SlackFileRef } from './files/policy.js';
+import type { Logger } from './log.js';
+import type { Store } from './store/index.js';
+import type { ThreadFile } from './store/files.js';
+import { redactDeep } from './text/redact.js';
+
+/** A file the code produced, fetched from the Files API and ready to post. */
+export interface OutputFile {
+  fileId: string;
+  fileName: string;
+  mimeType: string;
+  bytes: Buffer;
+}
+
+export interface Answer {
+  /** Claude's answer, Markdown. */
+  markdown: string;
+  runs: CodeRun[];
+  /** One-line notes shown with the answer: sandbox reset, truncation, files that could not be used. */
+  notices: string[];
+  outputs: OutputFile[];
+  /** Users the answer may mention (the asker); everyone else is neutralised. */
+  allowedUserIds: string[];
+}
+
+/** Slack output, as the turn needs it. */
+export interface Replier {
+  /** A visible "working" sign on the message, within a second of it arriving. */
+  working(msg: ThreadMessage): Promise<void>;
+  done(msg: ThreadMessage, outcome: 'answered' | 'failed'): Promise<void>;
+  notice(thread: ThreadRef, markdown: string): Promise<void>;
+  answer(thread: ThreadRef, answer: Answer): Promise<void>;
+}
+
+/** Moving files between Slack, the Files API and back. */
+export interface FileGateway {
+  ingest(
+    file: SlackFileRef,
+    thread: ThreadRef,
+  ): Promise<{ ok: true; file: Omit<ThreadFile, 'containerId'> } | { ok: false; name: string; reason: string }>;
+  fetchOutput(fileId: string): Promise<OutputFile>;
+  deleteOutput(fileId: string): Promise<void>;
+}
+
+export interface TurnDeps {
+  store: Store;
+  analyst: Analyst;
+  replier: Replier;
+  files: FileGateway;
+  log: Logger;
+  model: string;
+  toolVersion: CodeExecutionToolVersion;
+  historyTokenBudget: number;
+  deleteOutputFiles: boolean;
+}
+
+export type TurnOutcome = { status: 'answered' } | { status: 'failed'; error: string };
+
+const formatSize = (bytes: number) =>
+  bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+
+/** Answers one thread message: ingest its files, ask Claude in the thread's container, save, reply. */
+export async function runTurn(deps: TurnDeps, msg: ThreadMessage, signal?: AbortSignal): Promise<TurnOutcome> {
+  const { store, replier } = deps;
+  const turnId = randomUUID();
+  const threadKey = threadKeyOf(msg);
+  const log = deps.log.child({ turnId, threadKey, eventId: msg.eventId });
+  const thread = store.threads.ensure({ ...msg, threadKey, toolVersion: deps.toolVersion });
+  await replier.working(msg);
+
+  const { added, notices } = await ingestFiles(deps, msg, threadKey);
+  if (msg.text.trim() === '') {
+    // A file dropped into the thread without a question: acknowledge it, use it from the next question on.
+    const lines = added.map((f) => `📎 Got *${f.name}* (${formatSize(f.sizeBytes)}) — ask me anything about it.`);
+    await replier.notice(msg, [...lines, ...notices].join('\n') || 'Ask me a question about your data.');
+    await replier.done(msg, added.length > 0 || notices.length === 0 ? 'answered' : 'failed');
+    return { status: 'answered' };
+  }
+
+  const files = store.files.list(threadKey);
+  const question: Anthropic.ContentBlockParam[] = [
+    { type: 'text', text: `Question from Slack user ${msg.userId}:\n${msg.text}` },
+    ...uploadsFor(files, thread.containerId),
+  ];
+  const history = fitHistory(store.history.list(threadKey), deps.historyTokenBudget);
+  let sentUploads = question.flatMap((b) => (b.type === 'container_upload' ? [b.file_id] : []));
+
+  let result: Awaited<ReturnType<Analyst['ask']>>;
+  try {
+    result = await deps.analyst.ask({
+      toolVersion: thread.toolVersion as CodeExecutionToolVersion,
+      system: systemPrompt(files),
+      history,
+      userContent: question,
+      containerId: thread.containerId,
+      log,
+      ...(signal ? { signal } : {}),
+      onContainerLost: () => {
+        store.threads.setContainer(threadKey, null, null);
+        const reattach = uploadsFor(files, null);
+        sentUploads = reattach.map((b) => b.file_id);
+        const note: Anthropic.TextBlockParam = {
+          type: 'text',
+          text: 'Note: the sandbox was reset. Earlier variables and intermediate files are gone; the thread\'s input files were re-attached.',
+        };
+        return { history, userContent: [note, ...question.filter((b) => b.type !== 'container_upload'), ...reattach] };
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof AnalystError)) throw err;
+    const retry = err.transient ? ' Your question is kept: ask again in this thread to retry.' : '';
+    await replier.notice(msg, `⚠️ I couldn't answer: ${err.userMessage}${retry}`);
+    await replier.done(msg, 'failed');
+    return { status: 'failed', error: err.code };
+  }
+
+  if (result.container) {
+    store.threads.setContainer(threadKey, result.container.id, result.container.expiresAt);
+    store.files.markAttached(threadKey, sentUploads, result.container.id);
+  }
+  if (result.containerReplaced) {
+    const restored = files.map((f) => f.name).join(', ') || 'none';
+    notices.unshift(`♻️ This thread's sandbox had expired, so I started a new one: earlier variables were reset. Files restored: ${restored}.`);
+  }
+  store.usage.record({
+    turnId,
+    threadKey,
+    model: deps.model,
+    ...result.usage,
+    codeRuns: collectRuns(result.assistantContent).length,
+  });
+
+  if (result.stopReason === 'refusal') {
+    // A refused turn is dropped from history so it cannot steer later answers.
+    await replier.notice(msg, 'Claude declined to answer this question.');
+    await replier.done(msg, 'failed');
+    return { status: 'failed', error: 'refusal' };
+  }
+  store.history.appendTurn(threadKey, turnId, [
+    { role: 'user', content: redactDeep(forHistory(result.userContent, files)) },
+    { role: 'assistant', content: redactAssistant(result.assistantContent) },
+  ]);
+  notices.push(...stopNotices(result));
+
+  const runs = collectRuns(result.assistantContent);
+  const outputs = await fetchOutputs(deps, runs, notices, log);
+  await replier.answer(msg, {
+    markdown: answerText(result.assistantContent) || '_(Claude gave no written answer.)_',
+    runs,
+    notices,
+    outputs,
+    allowedUserIds: [msg.userId],
+  });
+  if (deps.deleteOutputFiles) await Promise.allSettled(outputs.map((o) => deps.files.deleteOutput(o.fileId)));
+  await replier.done(msg, runs.some((r) => r.failed) ? 'failed' : 'answered');
+  log.info({ runs: runs.length, failedRuns: runs.filter((r) => r.failed).length, outputs: outputs.length }, 'turn answered');
+  return { status: 'answered' };
+}
+
+/** Uploads the message's new files once per thread; a file that can't be used becomes a notice. */
+async function ingestFiles(deps: TurnDeps, msg: ThreadMessage, threadKey: string) {
+  const known = new Set(deps.store.files.list(threadKey).map((f) => f.slackFileId));
+  const added: Omit<ThreadFile, 'containerId'>[] = [];
+  const notices: string[] = [];
+  for (const file of msg.files) {
+    if (known.has(file.id)) continue;
+    const r = await deps.files.ingest(file, msg);
+    if (r.ok) {
+      deps.store.files.add(threadKey, r.file);
+      added.push(r.file);
+    } else notices.push(`🚫 I couldn't use *${r.name}*: ${r.reason}`);
+  }
+  return { added, notices };
+}
+
+function stopNotices(r: Awaited<ReturnType<Analyst['ask']>>): string[] {
+  if (r.hitContinuationLimit) return ['⏸️ Claude was still working when the continuation limit was reached; the answer may be incomplete.'];
+  if (r.stopReason === 'max_tokens') return ['✂️ The answer was cut off at the output token limit (ANTHROPIC_MAX_TOKENS).'];
+  if (r.stopReason === 'model_context_window_exceeded') {
+    return ['✂️ This thread no longer fits in Claude\'s context window; start a new thread for a fresh start.'];
+  }
+  return [];
+}
+
+async function fetchOutputs(deps: TurnDeps, runs: CodeRun[], notices: string[], log: Logger): Promise<OutputFile[]> {
+  const ids = [...new Set(runs.flatMap((r) => r.outputFileIds))];
+  const settled = await Promise.allSettled(ids.map((id) => deps.files.fetchOutput(id)));
+  return settled.flatMap((s, i) => {
+    if (s.status === 'fulfilled') return [s.value];
+    log.warn({ fileId: ids[i], err: String(s.reason) }, 'could not fetch output file');
+    notices.push(`⚠️ One output file (${ids[i]}) could not be fetched from the sandbox.`);
+    return [];
+  });
+}
+
+/** Secrets are redacted before storage; signed thinking blocks must go back untouched. */
+function redactAssistant(content: Anthropic.ContentBlock[]): Anthropic.ContentBlockParam[] {
+  return content.map((b) =>
+    b.type === 'thinking' || b.type === 'redacted_thinking' ? b : redactDeep(b),
+  ) as Anthropic.ContentBlockParam[];
+}

@@ -1,0 +1,57 @@
+import { type ThreadMessage, threadKeyOf } from './domain.js';
+import type { Logger } from './log.js';
+
+export interface WorkerOptions {
+  maxConcurrent: number;
+  run: (msg: ThreadMessage) => Promise<void>;
+  log: Logger;
+}
+
+/**
+ * Runs messages strictly one at a time and in arrival order per thread (they share a container),
+ * and different threads concurrently up to a global limit.
+ */
+export function createWorker(opts: WorkerOptions) {
+  const lanes = new Map<string, Promise<void>>();
+  const waiting: (() => void)[] = [];
+  let active = 0;
+  let pending = 0;
+
+  async function withSlot(fn: () => Promise<void>): Promise<void> {
+    if (active >= opts.maxConcurrent) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      await fn();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  }
+
+  return {
+    enqueue(msg: ThreadMessage): void {
+      const key = threadKeyOf(msg);
+      pending++;
+      const lane = (lanes.get(key) ?? Promise.resolve())
+        .then(() => withSlot(() => opts.run(msg)))
+        .catch((err: unknown) => opts.log.error({ err, threadKey: key }, 'message processing crashed'))
+        .finally(() => {
+          pending--;
+          if (lanes.get(key) === lane) lanes.delete(key);
+        });
+      lanes.set(key, lane);
+    },
+    /** Messages accepted and not yet finished (running or waiting). */
+    get pending(): number {
+      return pending;
+    },
+    get active(): number {
+      return active;
+    },
+    /** Resolves when every accepted message has finished. */
+    async drain(): Promise<void> {
+      while (lanes.size > 0) await Promise.allSettled([...lanes.values()]);
+    },
+  };
+}
+export type Worker = ReturnType<typeof createWorker>;

@@ -31,7 +31,11 @@ export async function createBot(config: Config, log: Logger) {
   });
 
   let intake: ReturnType<typeof createIntake> | undefined;
-  const worker = createWorker({ maxConcurrent: config.MAX_CONCURRENT_TURNS, run: (m) => intake!.process(m), log });
+  const worker = createWorker({
+    maxConcurrent: config.MAX_CONCURRENT_TURNS,
+    run: (m) => intake!.process(m),
+    log,
+  });
   const socketMode = Boolean(config.SLACK_APP_TOKEN);
   const app = new App({
     token: config.SLACK_BOT_TOKEN,
@@ -64,7 +68,13 @@ export async function createBot(config: Config, log: Logger) {
             dbOk = false;
           }
           res.writeHead(dbOk ? 200 : 503, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ ok: dbOk, database: dbOk ? 'ok' : 'error', queue: { pending: worker.pending, active: worker.active } }));
+          res.end(
+            JSON.stringify({
+              ok: dbOk,
+              database: dbOk ? 'ok' : 'error',
+              queue: { pending: worker.pending, active: worker.active },
+            }),
+          );
         },
       },
     ],
@@ -113,7 +123,10 @@ export async function createBot(config: Config, log: Logger) {
     worker,
     async start(): Promise<void> {
       await app.start(config.PORT);
-      log.info({ mode: socketMode ? 'socket' : 'http', port: config.PORT, model: config.ANTHROPIC_MODEL }, 'slack-analyst started');
+      log.info(
+        { mode: socketMode ? 'socket' : 'http', port: config.PORT, model: config.ANTHROPIC_MODEL },
+        'slack-analyst started',
+      );
       intake!.resume();
       void checkModel(anthropic, config, log);
     },
@@ -124,7 +137,8 @@ export async function createBot(config: Config, log: Logger) {
         worker.drain().then(() => true),
         new Promise<boolean>((r) => setTimeout(r, graceMs, false).unref()),
       ]);
-      if (!drained) log.warn({ pending: worker.pending }, 'stopped with turns in flight; they resume on next start');
+      if (!drained)
+        log.warn({ pending: worker.pending }, 'stopped with turns in flight; they resume on next start');
       db.close();
     },
   };
@@ -136,7 +150,8 @@ async function checkModel(client: Anthropic, config: Config, log: Logger): Promi
   try {
     const model = await client.models.retrieve(config.ANTHROPIC_MODEL);
     const supported = model.capabilities?.server_tools?.code_execution?.supported;
-    if (supported === false) log.warn({ model: config.ANTHROPIC_MODEL }, 'this model does not support code execution');
+    if (supported === false)
+      log.warn({ model: config.ANTHROPIC_MODEL }, 'this model does not support code execution');
   } catch (err) {
     log.warn({ model: config.ANTHROPIC_MODEL, err: String(err) }, 'could not check the model at start-up');
   }

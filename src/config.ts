@@ -17,7 +17,8 @@ const optionalUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
   .optional()
   .transform((url) => (url ? url.replace(/\/+$/, '') : undefined));
-const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+const int = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
 const bool = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -32,8 +33,14 @@ const schema = z
     /** Web API base URL override (GovSlack, proxies, local stand-ins). The bot token is sent only here and to *.slack.com. */
     SLACK_API_URL: optionalUrl,
     /** Skip the auth.test call at start-up when both are given. */
-    SLACK_BOT_USER_ID: z.string().regex(/^[UW][A-Z0-9]+$/, 'must be a Slack user id like U0123ABCD').optional(),
-    SLACK_BOT_ID: z.string().regex(/^B[A-Z0-9]+$/, 'must be a Slack bot id like B0123ABCD').optional(),
+    SLACK_BOT_USER_ID: z
+      .string()
+      .regex(/^[UW][A-Z0-9]+$/, 'must be a Slack user id like U0123ABCD')
+      .optional(),
+    SLACK_BOT_ID: z
+      .string()
+      .regex(/^B[A-Z0-9]+$/, 'must be a Slack bot id like B0123ABCD')
+      .optional(),
     SLACK_TIMEOUT_MS: int(15_000, 1_000, 120_000),
     SLACK_MAX_RETRIES: int(3, 0, 10),
 
@@ -81,7 +88,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(present);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'} ${i.message}`));
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'} ${i.message}`),
+    );
   }
   return parsed.data;
 }

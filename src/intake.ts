@@ -1,7 +1,7 @@
-import type { Replier, TurnOutcome } from './turn.js';
 import { type ThreadMessage, threadKeyOf } from './domain.js';
 import type { Logger } from './log.js';
 import type { Store } from './store/index.js';
+import type { Replier, TurnOutcome } from './turn.js';
 import type { Worker } from './worker.js';
 
 export interface IntakeDeps {

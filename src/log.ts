@@ -11,7 +11,15 @@ export function createLogger(level: string): Logger {
     level,
     base: { service: 'slack-analyst' },
     redact: {
-      paths: ['token', 'botToken', 'apiKey', 'authorization', 'headers.authorization', '*.token', '*.authorization'],
+      paths: [
+        'token',
+        'botToken',
+        'apiKey',
+        'authorization',
+        'headers.authorization',
+        '*.token',
+        '*.authorization',
+      ],
       censor: '[redacted]',
     },
   });

@@ -1,5 +1,5 @@
-import { ConfigError, loadConfig } from './config.js';
 import { createBot } from './bot.js';
+import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 
 /** Entry point: `npm start`. Exits non-zero with one message naming every configuration problem. */
@@ -35,6 +35,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`slack-analyst failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(
+    `slack-analyst failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
   process.exit(1);
 });

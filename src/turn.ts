@@ -9,8 +9,8 @@ import type { CodeExecutionToolVersion } from './config.js';
 import { type ThreadMessage, type ThreadRef, threadKeyOf } from './domain.js';
 import type { SlackFileRef } from './files/policy.js';
 import type { Logger } from './log.js';
-import type { Store } from './store/index.js';
 import type { ThreadFile } from './store/files.js';
+import type { Store } from './store/index.js';
 import { redactDeep } from './text/redact.js';
 
 /** A file the code produced, fetched from the Files API and ready to post. */
@@ -46,7 +46,9 @@ export interface FileGateway {
   ingest(
     file: SlackFileRef,
     thread: ThreadRef,
-  ): Promise<{ ok: true; file: Omit<ThreadFile, 'containerId'> } | { ok: false; name: string; reason: string }>;
+  ): Promise<
+    { ok: true; file: Omit<ThreadFile, 'containerId'> } | { ok: false; name: string; reason: string }
+  >;
   fetchOutput(fileId: string): Promise<OutputFile>;
   deleteOutput(fileId: string): Promise<void>;
 }
@@ -66,10 +68,16 @@ export interface TurnDeps {
 export type TurnOutcome = { status: 'answered' } | { status: 'failed'; error: string };
 
 const formatSize = (bytes: number) =>
-  bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+  bytes >= 1024 * 1024
+    ? `${(bytes / 1024 / 1024).toFixed(1)} MB`
+    : `${Math.max(1, Math.round(bytes / 1024))} KB`;
 
 /** Answers one thread message: ingest its files, ask Claude in the thread's container, save, reply. */
-export async function runTurn(deps: TurnDeps, msg: ThreadMessage, signal?: AbortSignal): Promise<TurnOutcome> {
+export async function runTurn(
+  deps: TurnDeps,
+  msg: ThreadMessage,
+  signal?: AbortSignal,
+): Promise<TurnOutcome> {
   const { store, replier } = deps;
   const turnId = randomUUID();
   const threadKey = threadKeyOf(msg);
@@ -80,7 +88,9 @@ export async function runTurn(deps: TurnDeps, msg: ThreadMessage, signal?: Abort
   const { added, notices } = await ingestFiles(deps, msg, threadKey);
   if (msg.text.trim() === '') {
     // A file dropped into the thread without a question: acknowledge it, use it from the next question on.
-    const lines = added.map((f) => `📎 Got *${f.name}* (${formatSize(f.sizeBytes)}) — ask me anything about it.`);
+    const lines = added.map(
+      (f) => `📎 Got *${f.name}* (${formatSize(f.sizeBytes)}) — ask me anything about it.`,
+    );
     await replier.notice(msg, [...lines, ...notices].join('\n') || 'Ask me a question about your data.');
     await replier.done(msg, added.length > 0 || notices.length === 0 ? 'answered' : 'failed');
     return { status: 'answered' };
@@ -110,9 +120,12 @@ export async function runTurn(deps: TurnDeps, msg: ThreadMessage, signal?: Abort
         sentUploads = reattach.map((b) => b.file_id);
         const note: Anthropic.TextBlockParam = {
           type: 'text',
-          text: 'Note: the sandbox was reset. Earlier variables and intermediate files are gone; the thread\'s input files were re-attached.',
+          text: "Note: the sandbox was reset. Earlier variables and intermediate files are gone; the thread's input files were re-attached.",
         };
-        return { history, userContent: [note, ...question.filter((b) => b.type !== 'container_upload'), ...reattach] };
+        return {
+          history,
+          userContent: [note, ...question.filter((b) => b.type !== 'container_upload'), ...reattach],
+        };
       },
     });
   } catch (err) {
@@ -129,7 +142,9 @@ export async function runTurn(deps: TurnDeps, msg: ThreadMessage, signal?: Abort
   }
   if (result.containerReplaced) {
     const restored = files.map((f) => f.name).join(', ') || 'none';
-    notices.unshift(`♻️ This thread's sandbox had expired, so I started a new one: earlier variables were reset. Files restored: ${restored}.`);
+    notices.unshift(
+      `♻️ This thread's sandbox had expired, so I started a new one: earlier variables were reset. Files restored: ${restored}.`,
+    );
   }
   store.usage.record({
     turnId,
@@ -162,7 +177,10 @@ export async function runTurn(deps: TurnDeps, msg: ThreadMessage, signal?: Abort
   });
   if (deps.deleteOutputFiles) await Promise.allSettled(outputs.map((o) => deps.files.deleteOutput(o.fileId)));
   await replier.done(msg, runs.some((r) => r.failed) ? 'failed' : 'answered');
-  log.info({ runs: runs.length, failedRuns: runs.filter((r) => r.failed).length, outputs: outputs.length }, 'turn answered');
+  log.info(
+    { runs: runs.length, failedRuns: runs.filter((r) => r.failed).length, outputs: outputs.length },
+    'turn answered',
+  );
   return { status: 'answered' };
 }
 
@@ -183,15 +201,24 @@ async function ingestFiles(deps: TurnDeps, msg: ThreadMessage, threadKey: string
 }
 
 function stopNotices(r: Awaited<ReturnType<Analyst['ask']>>): string[] {
-  if (r.hitContinuationLimit) return ['⏸️ Claude was still working when the continuation limit was reached; the answer may be incomplete.'];
-  if (r.stopReason === 'max_tokens') return ['✂️ The answer was cut off at the output token limit (ANTHROPIC_MAX_TOKENS).'];
+  if (r.hitContinuationLimit)
+    return [
+      '⏸️ Claude was still working when the continuation limit was reached; the answer may be incomplete.',
+    ];
+  if (r.stopReason === 'max_tokens')
+    return ['✂️ The answer was cut off at the output token limit (ANTHROPIC_MAX_TOKENS).'];
   if (r.stopReason === 'model_context_window_exceeded') {
-    return ['✂️ This thread no longer fits in Claude\'s context window; start a new thread for a fresh start.'];
+    return ["✂️ This thread no longer fits in Claude's context window; start a new thread for a fresh start."];
   }
   return [];
 }
 
-async function fetchOutputs(deps: TurnDeps, runs: CodeRun[], notices: string[], log: Logger): Promise<OutputFile[]> {
+async function fetchOutputs(
+  deps: TurnDeps,
+  runs: CodeRun[],
+  notices: string[],
+  log: Logger,
+): Promise<OutputFile[]> {
   const ids = [...new Set(runs.flatMap((r) => r.outputFileIds))];
   const settled = await Promise.allSettled(ids.map((id) => deps.files.fetchOutput(id)));
   return settled.flatMap((s, i) => {

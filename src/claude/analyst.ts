@@ -29,7 +29,12 @@ export interface AskResult {
   hitContinuationLimit: boolean;
   container: { id: string; expiresAt: number } | null;
   containerReplaced: boolean;
-  usage: { inputTokens: number; outputTokens: number; cacheReadInputTokens: number; cacheCreationInputTokens: number };
+  usage: {
+    inputTokens: number;
+    outputTokens: number;
+    cacheReadInputTokens: number;
+    cacheCreationInputTokens: number;
+  };
   requestIds: string[];
 }
 
@@ -66,7 +71,12 @@ export function createAnalyst(opts: AnalystOptions) {
         }
         const classified = classifyError(err);
         p.log.warn(
-          { code: classified.code, requestId: classified.requestId, errorCode: classified.apiErrorCode, status: classified.status },
+          {
+            code: classified.code,
+            requestId: classified.requestId,
+            errorCode: classified.apiErrorCode,
+            status: classified.status,
+          },
           'Claude request failed',
         );
         throw classified;
@@ -87,7 +97,8 @@ export function createAnalyst(opts: AnalystOptions) {
     for (let segment = 0; ; segment++) {
       const messages: Anthropic.MessageParam[] = [...p.history, { role: 'user', content: p.userContent }];
       // A paused turn is continued by sending Claude's content back unchanged, as one assistant message.
-      if (merged.length > 0) messages.push({ role: 'assistant', content: merged as Anthropic.ContentBlockParam[] });
+      if (merged.length > 0)
+        messages.push({ role: 'assistant', content: merged as Anthropic.ContentBlockParam[] });
       const message = await streamWithRetry(
         {
           model: opts.model,
@@ -137,7 +148,10 @@ export function createAnalyst(opts: AnalystOptions) {
       } catch (err) {
         const brokenStream = !(err instanceof Error && 'status' in err) && !p.signal?.aborted;
         if (brokenStream && attempt < streamRetries && classifyError(err).code === 'connection') {
-          p.log.warn({ attempt, requestId: stream.request_id }, 'stream broke mid-response; re-sending the request');
+          p.log.warn(
+            { attempt, requestId: stream.request_id },
+            'stream broke mid-response; re-sending the request',
+          );
           continue;
         }
         throw err;

@@ -46,8 +46,10 @@ export class AnalystError extends Error {
 export function classifyError(err: unknown): AnalystError {
   if (err instanceof AnalystError) return err;
   if (err instanceof Anthropic.APIUserAbortError) return new AnalystError('aborted', null, null, null, err);
-  if (err instanceof Anthropic.APIConnectionTimeoutError) return new AnalystError('timeout', null, null, null, err);
-  if (err instanceof Anthropic.APIConnectionError) return new AnalystError('connection', null, null, null, err);
+  if (err instanceof Anthropic.APIConnectionTimeoutError)
+    return new AnalystError('timeout', null, null, null, err);
+  if (err instanceof Anthropic.APIConnectionError)
+    return new AnalystError('connection', null, null, null, err);
   if (err instanceof Anthropic.APIError) {
     const s = err.status ?? null;
     const code: AnalystErrorCode =

@@ -1,6 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import type { HistoryEntry } from '../store/history.js';
 import type { ThreadFile } from '../store/files.js';
+import type { HistoryEntry } from '../store/history.js';
 
 /**
  * The newest whole turns that fit the token budget, oldest first. A turn is never split, so the
@@ -25,7 +25,10 @@ export function fitHistory(entries: readonly HistoryEntry[], budgetTokens: numbe
 }
 
 /** container_upload blocks for files that are not yet in the given container. */
-export function uploadsFor(files: readonly ThreadFile[], containerId: string | null): Anthropic.ContainerUploadBlockParam[] {
+export function uploadsFor(
+  files: readonly ThreadFile[],
+  containerId: string | null,
+): Anthropic.ContainerUploadBlockParam[] {
   return files
     .filter((f) => containerId === null || f.containerId !== containerId)
     .map((f) => ({ type: 'container_upload', file_id: f.anthropicFileId }));

@@ -1,7 +1,9 @@
 import type { ThreadFile } from '../store/files.js';
 
 const formatSize = (bytes: number): string =>
-  bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+  bytes >= 1024 * 1024
+    ? `${(bytes / 1024 / 1024).toFixed(1)} MB`
+    : `${Math.max(1, Math.round(bytes / 1024))} KB`;
 
 /** System prompt for one thread: how to work in the sandbox, and which files the thread has. */
 export function systemPrompt(files: readonly ThreadFile[]): string {

@@ -37,13 +37,21 @@ export function collectRuns(content: readonly Block[]): CodeRun[] {
 function toRun(block: Block, uses: Map<string, Anthropic.ServerToolUseBlock>): CodeRun | undefined {
   switch (block.type) {
     case 'bash_code_execution_tool_result': {
-      const base = { toolUseId: block.tool_use_id, kind: 'bash' as const, input: describeInput(uses.get(block.tool_use_id)) };
+      const base = {
+        toolUseId: block.tool_use_id,
+        kind: 'bash' as const,
+        input: describeInput(uses.get(block.tool_use_id)),
+      };
       const c = block.content;
       if (c.type === 'bash_code_execution_tool_result_error') return toolError(base, c.error_code);
       return executed(base, c.stdout, c.stderr, c.return_code, c.content);
     }
     case 'code_execution_tool_result': {
-      const base = { toolUseId: block.tool_use_id, kind: 'python' as const, input: describeInput(uses.get(block.tool_use_id)) };
+      const base = {
+        toolUseId: block.tool_use_id,
+        kind: 'python' as const,
+        input: describeInput(uses.get(block.tool_use_id)),
+      };
       const c = block.content;
       if (c.type === 'code_execution_tool_result_error') return toolError(base, c.error_code);
       // The encrypted variant hides stdout (it only appears when the code used web search).
@@ -51,12 +59,24 @@ function toRun(block: Block, uses: Map<string, Anthropic.ServerToolUseBlock>): C
       return executed(base, stdout, c.stderr, c.return_code, c.content);
     }
     case 'text_editor_code_execution_tool_result': {
-      const base = { toolUseId: block.tool_use_id, kind: 'file_edit' as const, input: describeInput(uses.get(block.tool_use_id)) };
+      const base = {
+        toolUseId: block.tool_use_id,
+        kind: 'file_edit' as const,
+        input: describeInput(uses.get(block.tool_use_id)),
+      };
       const c = block.content;
       if (c.type === 'text_editor_code_execution_tool_result_error') {
         return { ...toolError(base, c.error_code), stderr: c.error_message ?? '' };
       }
-      return { ...base, stdout: '', stderr: '', returnCode: null, errorCode: null, outputFileIds: [], failed: false };
+      return {
+        ...base,
+        stdout: '',
+        stderr: '',
+        returnCode: null,
+        errorCode: null,
+        outputFileIds: [],
+        failed: false,
+      };
     }
     default:
       // Text, thinking, other tools and block types newer than this build: kept in history, not rendered.

@@ -5,10 +5,10 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { WebClient } from '@slack/web-api';
 import { deleteFile, downloadOutputFile, uploadInputFile } from '../claude/files.js';
 import type { Logger } from '../log.js';
-import { FileDownloadError, downloadSlackFile } from '../slack/download.js';
+import { downloadSlackFile, FileDownloadError } from '../slack/download.js';
 import { slackErrorCode } from '../slack/errors.js';
 import type { FileGateway } from '../turn.js';
-import { type SlackFileRef, checkSlackFile } from './policy.js';
+import { checkSlackFile, type SlackFileRef } from './policy.js';
 
 export interface FileGatewayOptions {
   slack: WebClient;
@@ -39,11 +39,19 @@ export function createFileGateway(opts: FileGatewayOptions): FileGateway {
         name = file.name || file.title || file.id;
       } catch (err) {
         log.warn({ code: slackErrorCode(err), slackFileId: original.id }, 'files.info failed');
-        return { ok: false, name, reason: 'Slack would not tell me about this file (is the bot in the channel?).' };
+        return {
+          ok: false,
+          name,
+          reason: 'Slack would not tell me about this file (is the bot in the channel?).',
+        };
       }
       const check = checkSlackFile(file, { maxBytes: opts.maxBytes });
       if (!check.ok) {
-        return { ok: false, name, reason: 'reason' in check ? check.reason : 'Slack would not share this file.' };
+        return {
+          ok: false,
+          name,
+          reason: 'reason' in check ? check.reason : 'Slack would not share this file.',
+        };
       }
       const dir = await mkdtemp(join(tmpdir(), 'slack-analyst-'));
       try {

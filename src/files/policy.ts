@@ -70,7 +70,8 @@ const KIND_BY_SLACK_FILETYPE: Readonly<Record<string, DataKind>> = {
 
 const SUPPORTED_FORMATS = 'CSV, TSV, Excel (XLSX/XLS), JSON, JSON Lines, Parquet and plain text';
 
-const EXTERNAL_REFUSAL = 'It is stored outside Slack, so I cannot download it. Please upload the file itself.';
+const EXTERNAL_REFUSAL =
+  'It is stored outside Slack, so I cannot download it. Please upload the file itself.';
 const REFUSAL_BY_MODE: Readonly<Record<string, string>> = {
   external: EXTERNAL_REFUSAL,
   tombstone: 'It has been deleted.',
@@ -120,14 +121,18 @@ function refuse(reason: string): FileCheck {
 function extensionOf(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
   const dot = base.lastIndexOf('.');
-  return dot >= 0 ? base.slice(dot + 1).trim().toLowerCase() : '';
+  return dot >= 0
+    ? base
+        .slice(dot + 1)
+        .trim()
+        .toLowerCase()
+    : '';
 }
 
 const MAX_NAME_BYTES = 255;
 /** An extension longer than this is treated as part of the stem when truncating. */
 const MAX_EXTENSION_CHARS = 16;
 // Control characters (C0, DEL, C1) and bidi overrides, which can make a name display as something else.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const INVISIBLE = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu;
 // Characters the Files API rejects in filenames.
 const FORBIDDEN = /[<>:"|?*\\/]/g;

@@ -57,7 +57,9 @@ const SNIFF_BYTES = 1024;
  * On any failure `destPath` is removed and a `FileDownloadError` is thrown, except when `signal` aborts:
  * then its reason is thrown.
  */
-export async function downloadSlackFile(opts: DownloadOptions): Promise<{ sizeBytes: number; sha256: string }> {
+export async function downloadSlackFile(
+  opts: DownloadOptions,
+): Promise<{ sizeBytes: number; sha256: string }> {
   const deadline = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
   try {
@@ -75,7 +77,10 @@ export async function downloadSlackFile(opts: DownloadOptions): Promise<{ sizeBy
   }
 }
 
-async function download(opts: DownloadOptions, signal: AbortSignal): Promise<{ sizeBytes: number; sha256: string }> {
+async function download(
+  opts: DownloadOptions,
+  signal: AbortSignal,
+): Promise<{ sizeBytes: number; sha256: string }> {
   const apiOrigin = new URL(opts.slackApiUrl).origin;
   let url = new URL(opts.url);
 
@@ -98,7 +103,10 @@ async function download(opts: DownloadOptions, signal: AbortSignal): Promise<{ s
       await body.dump();
       const location = headers.location;
       if (typeof location !== 'string') {
-        throw new FileDownloadError('http_status', `Slack answered with a redirect (HTTP ${statusCode}) to nowhere.`);
+        throw new FileDownloadError(
+          'http_status',
+          `Slack answered with a redirect (HTTP ${statusCode}) to nowhere.`,
+        );
       }
       if (redirects === MAX_REDIRECTS) {
         throw new FileDownloadError('too_many_redirects', 'Slack redirected the download too many times.');
@@ -110,7 +118,11 @@ async function download(opts: DownloadOptions, signal: AbortSignal): Promise<{ s
       await body.dump();
       throw new FileDownloadError('http_status', `Slack answered the download with HTTP ${statusCode}.`);
     }
-    if (String(headers['content-type'] ?? '').toLowerCase().includes('text/html')) {
+    if (
+      String(headers['content-type'] ?? '')
+        .toLowerCase()
+        .includes('text/html')
+    ) {
       await body.dump();
       throw loginPageError();
     }
@@ -162,7 +174,11 @@ async function writeChecked(
  * settled: with too few bytes to tell, it waits for more unless `final`.
  */
 function sniffHtml(head: Buffer, final: boolean): boolean {
-  const text = head.toString('latin1').replace(/^\xEF\xBB\xBF/, '').trimStart().toLowerCase();
+  const text = head
+    .toString('latin1')
+    .replace(/^\xEF\xBB\xBF/, '')
+    .trimStart()
+    .toLowerCase();
   if (text.startsWith('<!doctype html') || text.startsWith('<html')) throw loginPageError();
   return final || text.length >= '<!doctype html'.length;
 }

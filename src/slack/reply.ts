@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
-import type { ThreadMessage, ThreadRef } from '../domain.js';
 import type { CodeRun } from '../claude/result.js';
+import type { ThreadMessage, ThreadRef } from '../domain.js';
 import type { Logger } from '../log.js';
 import { neutraliseMentions } from '../text/mentions.js';
 import { redactSecrets } from '../text/redact.js';
@@ -91,9 +91,7 @@ function failureSummary(runs: readonly CodeRun[]): string {
   if (failed.length === 0) return '';
   const lines = failed.map((r) => {
     const n = runs.indexOf(r) + 1;
-    const what = r.errorCode
-      ? `tool error \`${r.errorCode}\``
-      : `exit code ${r.returnCode}`;
+    const what = r.errorCode ? `tool error \`${r.errorCode}\`` : `exit code ${r.returnCode}`;
     const stderr = tail(r.stderr, { maxLines: 3, maxChars: 300 }).text;
     return `• Run ${n}${r.kind === 'file_edit' ? ' (file edit)' : ''}: ${what}${stderr ? `\n${codeFence(stderr)}` : ''}`;
   });

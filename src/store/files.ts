@@ -28,7 +28,9 @@ export function createFileStore(db: Db) {
      VALUES (@threadKey, @slackFileId, @anthropicFileId, @name, @sizeBytes, @mimeType, @now)
      ON CONFLICT (thread_key, slack_file_id) DO NOTHING`,
   );
-  const attach = db.prepare('UPDATE files SET container_id = ? WHERE thread_key = ? AND anthropic_file_id = ?');
+  const attach = db.prepare(
+    'UPDATE files SET container_id = ? WHERE thread_key = ? AND anthropic_file_id = ?',
+  );
 
   return {
     list(threadKey: string): ThreadFile[] {

@@ -13,9 +13,10 @@ export const approxTokens = (content: unknown): number => Math.ceil(JSON.stringi
 
 /** A thread's conversation with Claude, assistant content stored verbatim (server-tool blocks included). */
 export function createHistoryStore(db: Db) {
-  const list = db.prepare<[string], { seq: number; role: string; content_json: string; approx_tokens: number; turn_id: string }>(
-    'SELECT seq, role, content_json, approx_tokens, turn_id FROM history WHERE thread_key = ? ORDER BY seq',
-  );
+  const list = db.prepare<
+    [string],
+    { seq: number; role: string; content_json: string; approx_tokens: number; turn_id: string }
+  >('SELECT seq, role, content_json, approx_tokens, turn_id FROM history WHERE thread_key = ? ORDER BY seq');
   const nextSeq = db.prepare<[string], { next: number }>(
     'SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM history WHERE thread_key = ?',
   );
@@ -23,7 +24,9 @@ export function createHistoryStore(db: Db) {
     `INSERT INTO history (thread_key, seq, role, content_json, approx_tokens, turn_id, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
-  const update = db.prepare('UPDATE history SET content_json = ?, approx_tokens = ? WHERE thread_key = ? AND seq = ?');
+  const update = db.prepare(
+    'UPDATE history SET content_json = ?, approx_tokens = ? WHERE thread_key = ? AND seq = ?',
+  );
 
   return {
     list(threadKey: string): HistoryEntry[] {

@@ -27,7 +27,10 @@ export function createInbox(db: Db) {
        attempts = attempts + CASE WHEN @status = 'running' THEN 1 ELSE 0 END
      WHERE channel_id = @channelId AND message_ts = @messageTs`,
   );
-  const open = db.prepare<[], { message_json: string; status: InboxStatus; attempts: number; channel_id: string; message_ts: string }>(
+  const open = db.prepare<
+    [],
+    { message_json: string; status: InboxStatus; attempts: number; channel_id: string; message_ts: string }
+  >(
     `SELECT channel_id, message_ts, message_json, status, attempts FROM inbox
      WHERE status IN ('queued', 'running') ORDER BY received_at, message_ts`,
   );
@@ -53,7 +56,8 @@ export function createInbox(db: Db) {
     },
     markRunning: (channelId: string, messageTs: string) => update(channelId, messageTs, 'running'),
     markDone: (channelId: string, messageTs: string) => update(channelId, messageTs, 'done'),
-    markFailed: (channelId: string, messageTs: string, error: string) => update(channelId, messageTs, 'failed', error),
+    markFailed: (channelId: string, messageTs: string, error: string) =>
+      update(channelId, messageTs, 'failed', error),
     /** Work that was queued or running when the process stopped, oldest first. */
     open(): InboxItem[] {
       return open.all().map((r) => ({

@@ -58,7 +58,13 @@ export function createThreadStore(db: Db) {
       return raw && toRow(raw);
     },
     /** Joins the bot to a thread (idempotent) and returns its row. */
-    ensure(t: { threadKey: string; teamId: string; channelId: string; threadTs: string; toolVersion: string }): ThreadRow {
+    ensure(t: {
+      threadKey: string;
+      teamId: string;
+      channelId: string;
+      threadTs: string;
+      toolVersion: string;
+    }): ThreadRow {
       insert.run({ ...t, now: Date.now() });
       return toRow(get.get(t.threadKey)!);
     },

@@ -1,0 +1,231 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Anthropic from '@anthropic-ai/sdk';
+import { type Bot, createBot } from '../../src/bot.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { type FakeAnthropic, startFakeAnthropic } from '../fakes/fake-anthropic.js';
+import {
+  type FakeSlack,
+  loadFixture,
+  type PostedMessage,
+  sendEvent,
+  startFakeSlack,
+} from '../fakes/fake-slack.js';
+
+export const SIGNING_SECRET = 'test-signing-secret-0123456789';
+export const CHANNEL = 'C07DATATEAM';
+export const HUMAN = 'U04ANALYST7';
+export const OTHER_HUMAN = 'U05DATAENG3';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+let tsCounter = 0;
+/** A fresh, increasing Slack message ts. */
+export function nextTs(): string {
+  tsCounter += 1;
+  return `${1795700000 + tsCounter}.${String(100000 + tsCounter).padStart(6, '0')}`;
+}
+let eventCounter = 0;
+const nextEventId = () => `Ev0TEST${String(++eventCounter).padStart(5, '0')}`;
+
+export interface Harness {
+  slack: FakeSlack;
+  anthropic: FakeAnthropic;
+  bot: Bot;
+  eventsUrl: string;
+  dbPath: string;
+  /** Sends a signed Events API envelope to the bot. */
+  send(
+    envelope: object,
+    opts?: { retryNum?: number; badSignature?: boolean },
+  ): Promise<{ status: number; body: string }>;
+  /** A mention as Slack delivers it: app_mention plus the message twin. Returns the message ts. */
+  mention(text: string, opts?: { threadTs?: string; files?: object[]; user?: string }): Promise<string>;
+  /** A plain message (thread follow-up or channel chatter) as a `message` event. */
+  message(
+    text: string,
+    opts?: { threadTs?: string; files?: object[]; user?: string; channelType?: string; channel?: string },
+  ): Promise<string>;
+  thread(threadTs: string, channel?: string): PostedMessage[];
+  /** Waits until the bot has posted in the thread and finished (its inbox is empty). */
+  settle(): Promise<void>;
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+  const slack = await startFakeSlack();
+  const anthropic = await startFakeAnthropic();
+  const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-e2e-'));
+  const dbPath = join(dir, 'bot.db');
+  const port = await freePort();
+  const config = loadConfig({
+    SLACK_BOT_TOKEN: slack.botToken,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    SLACK_MAX_RETRIES: '1',
+    ANTHROPIC_API_KEY: 'sk-ant-test-key',
+    ANTHROPIC_BASE_URL: anthropic.url,
+    ANTHROPIC_MAX_RETRIES: '0',
+    PORT: String(port),
+    DATABASE_PATH: dbPath,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...env,
+  });
+  const log = createLogger(config.LOG_LEVEL);
+  let bot = await createBot(config, log);
+  await bot.start();
+  const eventsUrl = `http://127.0.0.1:${port}/slack/events`;
+
+  const envelope = (event: Record<string, unknown>) => ({
+    ...loadFixture('message_thread_followup'),
+    event,
+    event_id: nextEventId(),
+    event_time: Math.floor(Date.now() / 1000),
+  });
+
+  const h: Harness = {
+    slack,
+    anthropic,
+    get bot() {
+      return bot;
+    },
+    eventsUrl,
+    dbPath,
+    send: (body, opts = {}) => sendEvent(eventsUrl, body, { signingSecret: SIGNING_SECRET, ...opts }),
+    async mention(text, opts = {}) {
+      const ts = nextTs();
+      const base = {
+        text: `<@${slack.botUserId}> ${text}`,
+        user: opts.user ?? HUMAN,
+        ts,
+        channel: CHANNEL,
+        event_ts: ts,
+        ...(opts.threadTs ? { thread_ts: opts.threadTs, parent_user_id: HUMAN } : {}),
+        ...(opts.files ? { files: opts.files, upload: false } : {}),
+        team: slack.teamId,
+      };
+      await expectOk(h.send(envelope({ ...base, type: 'app_mention' })));
+      await expectOk(
+        h.send(
+          envelope({
+            ...base,
+            type: 'message',
+            channel_type: 'channel',
+            ...(opts.files ? { subtype: 'file_share' } : {}),
+          }),
+        ),
+      );
+      return ts;
+    },
+    async message(text, opts = {}) {
+      const ts = nextTs();
+      await expectOk(
+        h.send(
+          envelope({
+            type: 'message',
+            text,
+            user: opts.user ?? HUMAN,
+            ts,
+            channel: opts.channel ?? CHANNEL,
+            channel_type: opts.channelType ?? 'channel',
+            event_ts: ts,
+            team: slack.teamId,
+            ...(opts.threadTs ? { thread_ts: opts.threadTs, parent_user_id: HUMAN } : {}),
+            ...(opts.files ? { files: opts.files, subtype: 'file_share', upload: false } : {}),
+          }),
+        ),
+      );
+      return ts;
+    },
+    thread: (threadTs, channel = CHANNEL) => slack.messages(channel, threadTs),
+    async settle() {
+      const deadline = Date.now() + 15_000;
+      await new Promise((r) => setTimeout(r, 30));
+      while (bot.worker.pending > 0) {
+        if (Date.now() > deadline) throw new Error('bot did not settle within 15 s');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async restart() {
+      await bot.stop(5_000);
+      bot = await createBot(config, log);
+      await bot.start();
+    },
+    async close() {
+      await bot.stop(1_000).catch(() => undefined);
+      await Promise.all([slack.close(), anthropic.close()]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return h;
+}
+
+async function expectOk(res: Promise<{ status: number; body: string }>): Promise<void> {
+  const { status, body } = await res;
+  if (status !== 200) throw new Error(`Slack event was not acknowledged: ${status} ${body}`);
+}
+
+/** All text the bot posted in a thread, blocks included, for assertions. */
+export function threadText(messages: PostedMessage[]): string {
+  return messages
+    .map((m) =>
+      [m.text ?? '', ...(m.blocks ?? []).map((b) => (b as { text?: string }).text ?? '')].join('\n'),
+    )
+    .join('\n---\n');
+}
+
+/** Builders for scripted Claude content blocks. */
+export const blocks = {
+  text: (text: string): Anthropic.TextBlock => ({ type: 'text', text, citations: null }),
+  bash(id: string, command: string): Anthropic.ServerToolUseBlock {
+    return {
+      type: 'server_tool_use',
+      id,
+      name: 'bash_code_execution',
+      input: { command },
+      caller: { type: 'direct' },
+    } as Anthropic.ServerToolUseBlock;
+  },
+  bashResult(
+    id: string,
+    r: { stdout?: string; stderr?: string; returnCode?: number; fileIds?: string[] },
+  ): Anthropic.BashCodeExecutionToolResultBlock {
+    return {
+      type: 'bash_code_execution_tool_result',
+      tool_use_id: id,
+      content: {
+        type: 'bash_code_execution_result',
+        stdout: r.stdout ?? '',
+        stderr: r.stderr ?? '',
+        return_code: r.returnCode ?? 0,
+        content: (r.fileIds ?? []).map((file_id) => ({
+          type: 'bash_code_execution_output' as const,
+          file_id,
+        })),
+      },
+    };
+  },
+  bashError(
+    id: string,
+    errorCode: Anthropic.BashCodeExecutionToolResultErrorCode,
+  ): Anthropic.BashCodeExecutionToolResultBlock {
+    return {
+      type: 'bash_code_execution_tool_result',
+      tool_use_id: id,
+      content: { type: 'bash_code_execution_tool_result_error', error_code: errorCode },
+    };
+  },
+};

@@ -18,62 +18,57 @@ const optionalUrl = z
   .optional()
   .transform((url) => (url ? url.replace(/\/+$/, '') : undefined));
 const int = (fallback: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(fallback);
 const bool = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const schema = z
-  .object({
-    SLACK_BOT_TOKEN: z.string({ error: 'is required' }).startsWith('xoxb-', 'must start with xoxb-'),
-    SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'must start with xapp-').optional(),
-    SLACK_SIGNING_SECRET: z.string().min(8, 'looks too short').optional(),
-    /** Web API base URL override (GovSlack, proxies, local stand-ins). The bot token is sent only here and to *.slack.com. */
-    SLACK_API_URL: optionalUrl,
-    /** Skip the auth.test call at start-up when both are given. */
-    SLACK_BOT_USER_ID: z
-      .string()
-      .regex(/^[UW][A-Z0-9]+$/, 'must be a Slack user id like U0123ABCD')
-      .optional(),
-    SLACK_BOT_ID: z
-      .string()
-      .regex(/^B[A-Z0-9]+$/, 'must be a Slack bot id like B0123ABCD')
-      .optional(),
-    SLACK_TIMEOUT_MS: int(15_000, 1_000, 120_000),
-    SLACK_MAX_RETRIES: int(3, 0, 10),
+const schema = z.object({
+  SLACK_BOT_TOKEN: z.string({ error: 'is required' }).startsWith('xoxb-', 'must start with xoxb-'),
+  SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'must start with xapp-').optional(),
+  SLACK_SIGNING_SECRET: z.string().min(8, 'looks too short').optional(),
+  /** Web API base URL override (GovSlack, proxies, local stand-ins). The bot token is sent only here and to *.slack.com. */
+  SLACK_API_URL: optionalUrl,
+  /** Skip the auth.test call at start-up when both are given. */
+  SLACK_BOT_USER_ID: z
+    .string()
+    .regex(/^[UW][A-Z0-9]+$/, 'must be a Slack user id like U0123ABCD')
+    .optional(),
+  SLACK_BOT_ID: z
+    .string()
+    .regex(/^B[A-Z0-9]+$/, 'must be a Slack bot id like B0123ABCD')
+    .optional(),
+  SLACK_TIMEOUT_MS: int(15_000, 1_000, 120_000),
+  SLACK_MAX_RETRIES: int(3, 0, 10),
 
-    ANTHROPIC_API_KEY: z.string({ error: 'is required' }).min(1, 'is required'),
-    ANTHROPIC_BASE_URL: optionalUrl,
-    ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-5-5'),
-    CODE_EXECUTION_TOOL: z.enum(CODE_EXECUTION_TOOL_VERSIONS).default('code_execution_20260521'),
-    ANTHROPIC_MAX_TOKENS: int(16_000, 1_024, 128_000),
-    ANTHROPIC_MAX_RETRIES: int(2, 0, 10),
-    /** Per-attempt timeout of one Messages request (the SDK default is 10 minutes). */
-    ANTHROPIC_TIMEOUT_MS: int(600_000, 5_000, 3_600_000),
-    MAX_PAUSE_CONTINUATIONS: int(5, 0, 20),
-    /** Rough token budget for stored thread history sent with each request. */
-    HISTORY_TOKEN_BUDGET: int(120_000, 5_000, 900_000),
+  ANTHROPIC_API_KEY: z.string({ error: 'is required' }).min(1, 'is required'),
+  ANTHROPIC_BASE_URL: optionalUrl,
+  ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-5-5'),
+  CODE_EXECUTION_TOOL: z.enum(CODE_EXECUTION_TOOL_VERSIONS).default('code_execution_20260521'),
+  ANTHROPIC_MAX_TOKENS: int(16_000, 1_024, 128_000),
+  ANTHROPIC_MAX_RETRIES: int(2, 0, 10),
+  /** Per-attempt timeout of one Messages request (the SDK default is 10 minutes). */
+  ANTHROPIC_TIMEOUT_MS: int(600_000, 5_000, 3_600_000),
+  MAX_PAUSE_CONTINUATIONS: int(5, 0, 20),
+  /** Rough token budget for stored thread history sent with each request. */
+  HISTORY_TOKEN_BUDGET: int(120_000, 5_000, 900_000),
 
-    PORT: int(3000, 1, 65_535),
-    DATABASE_PATH: z.string().min(1).default('./data/slack-analyst.db'),
-    MAX_FILE_MB: int(200, 1, 500),
-    MAX_CONCURRENT_TURNS: int(4, 1, 64),
-    MAX_QUEUED_MESSAGES: int(200, 1, 100_000),
-    TURN_TIMEOUT_SECONDS: int(900, 10, 7_200),
-    DELETE_OUTPUT_FILES: bool(true),
-    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  })
-  .superRefine((env, ctx) => {
-    if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SLACK_SIGNING_SECRET'],
-        message: 'is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
-      });
-    }
-  });
+  PORT: int(3000, 1, 65_535),
+  DATABASE_PATH: z.string().min(1).default('./data/slack-analyst.db'),
+  MAX_FILE_MB: int(200, 1, 500),
+  MAX_CONCURRENT_TURNS: int(4, 1, 64),
+  MAX_QUEUED_MESSAGES: int(200, 1, 100_000),
+  TURN_TIMEOUT_SECONDS: int(900, 10, 7_200),
+  DELETE_OUTPUT_FILES: bool(true),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -87,10 +82,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   // Empty strings (e.g. `FOO=` in a .env file) mean "not set".
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'} ${i.message}`),
-    );
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'} ${i.message}`);
+  // Checked outside the schema so it is reported together with every other problem.
+  if (!present.SLACK_APP_TOKEN && !present.SLACK_SIGNING_SECRET) {
+    problems.push('SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return parsed.data;
 }

@@ -49,6 +49,8 @@ export interface FileGateway {
   ): Promise<
     { ok: true; file: Omit<ThreadFile, 'containerId'> } | { ok: false; name: string; reason: string }
   >;
+  /** Files people shared earlier in the thread (e.g. on its root), for a thread the bot has just joined. */
+  earlierFiles(thread: ThreadRef, beforeTs: string): Promise<SlackFileRef[]>;
   fetchOutput(fileId: string): Promise<OutputFile>;
   deleteOutput(fileId: string): Promise<void>;
 }
@@ -184,13 +186,20 @@ export async function runTurn(
   return { status: 'answered' };
 }
 
-/** Uploads the message's new files once per thread; a file that can't be used becomes a notice. */
+/**
+ * Uploads the message's new files once per thread; a file that can't be used becomes a notice.
+ * When the bot is first asked into an existing thread, files shared earlier in it are taken in too.
+ */
 async function ingestFiles(deps: TurnDeps, msg: ThreadMessage, threadKey: string) {
   const known = new Set(deps.store.files.list(threadKey).map((f) => f.slackFileId));
+  const joinedLate =
+    msg.threadTs !== msg.messageTs && known.size === 0 && deps.store.history.list(threadKey).length === 0;
+  const earlier = joinedLate ? await deps.files.earlierFiles(msg, msg.messageTs) : [];
   const added: Omit<ThreadFile, 'containerId'>[] = [];
   const notices: string[] = [];
-  for (const file of msg.files) {
+  for (const file of [...earlier, ...msg.files]) {
     if (known.has(file.id)) continue;
+    known.add(file.id);
     const r = await deps.files.ingest(file, msg);
     if (r.ok) {
       deps.store.files.add(threadKey, r.file);

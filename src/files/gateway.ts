@@ -87,6 +87,21 @@ export function createFileGateway(opts: FileGatewayOptions): FileGateway {
         await rm(dir, { recursive: true, force: true });
       }
     },
+    async earlierFiles(thread, beforeTs) {
+      try {
+        const res = await opts.slack.conversations.replies({
+          channel: thread.channelId,
+          ts: thread.threadTs,
+          limit: 200,
+        });
+        return (res.messages ?? [])
+          .filter((m) => Number(m.ts) < Number(beforeTs) && !m.bot_id)
+          .flatMap((m) => (m.files ?? []) as SlackFileRef[]);
+      } catch (err) {
+        log.warn({ code: slackErrorCode(err) }, 'could not read earlier thread messages');
+        return [];
+      }
+    },
     async fetchOutput(fileId) {
       const out = await downloadOutputFile(opts.anthropic, fileId);
       return { fileId, fileName: out.fileName, mimeType: out.mimeType, bytes: out.bytes };

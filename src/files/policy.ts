@@ -121,12 +121,9 @@ function refuse(reason: string): FileCheck {
 function extensionOf(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
   const dot = base.lastIndexOf('.');
-  return dot >= 0
-    ? base
-        .slice(dot + 1)
-        .trim()
-        .toLowerCase()
-    : '';
+  if (dot < 0) return '';
+  const extension = base.slice(dot + 1);
+  return extension.trim().toLowerCase();
 }
 
 const MAX_NAME_BYTES = 255;

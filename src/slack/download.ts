@@ -118,11 +118,8 @@ async function download(
       await body.dump();
       throw new FileDownloadError('http_status', `Slack answered the download with HTTP ${statusCode}.`);
     }
-    if (
-      String(headers['content-type'] ?? '')
-        .toLowerCase()
-        .includes('text/html')
-    ) {
+    const contentType = String(headers['content-type'] ?? '');
+    if (contentType.toLowerCase().includes('text/html')) {
       await body.dump();
       throw loginPageError();
     }

@@ -199,3 +199,84 @@ async function firstContainerId(): Promise<string> {
     db.close();
   }
 }
+
+describe('how a turn ends', () => {
+  it('continues a paused turn with the same container and tools, and merges it into one stored reply', async () => {
+    h.anthropic.enqueue(
+      {
+        kind: 'message',
+        stop_reason: 'pause_turn',
+        content: [
+          blocks.bash('srvtoolu_p1', 'python step1.py'),
+          blocks.bashResult('srvtoolu_p1', { stdout: 'step 1\n' }),
+        ],
+      },
+      {
+        kind: 'message',
+        content: [
+          blocks.bash('srvtoolu_p2', 'python step2.py'),
+          blocks.bashResult('srvtoolu_p2', { stdout: 'step 2\n' }),
+          blocks.text('Both steps done: 7.'),
+        ],
+      },
+    );
+    const ts = await h.mention('long job');
+    await h.settle();
+    const [first, continuation] = h.anthropic.messageRequests();
+    expect(continuation?.container).toMatch(/^container_/);
+    expect(continuation?.tools).toEqual(first?.tools);
+    expect(continuation?.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(JSON.stringify(continuation?.messages[1])).toContain('srvtoolu_p1');
+    const text = threadText(h.thread(ts));
+    expect(text).toContain('Both steps done: 7.');
+    expect(text).toContain('Ran code 2 times');
+
+    h.anthropic.enqueue({ kind: 'message', content: [blocks.text('next')] });
+    await h.message('next?', { threadTs: ts });
+    await h.settle();
+    const next = h.anthropic.messageRequests()[2];
+    // One user turn and ONE merged assistant message for the paused turn.
+    expect(next?.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect(JSON.stringify(next?.messages[1])).toContain('srvtoolu_p2');
+  });
+
+  it('stops continuing at the configured limit and says the answer may be incomplete', async () => {
+    h.anthropic.onMessage(() => ({
+      kind: 'message',
+      stop_reason: 'pause_turn',
+      content: [blocks.text('still working')],
+    }));
+    const ts = await h.mention('endless job');
+    await h.settle();
+    expect(h.anthropic.messageRequests()).toHaveLength(6); // the request plus 5 continuations
+    expect(threadText(h.thread(ts))).toContain('may be incomplete');
+  });
+
+  it('reports an answer cut off at max_tokens', async () => {
+    h.anthropic.enqueue({
+      kind: 'message',
+      stop_reason: 'max_tokens',
+      content: [blocks.text('The result is')],
+    });
+    const ts = await h.mention('write a lot');
+    await h.settle();
+    expect(threadText(h.thread(ts))).toContain('cut off at the output token limit');
+  });
+
+  it('drops a refused turn from the thread history', async () => {
+    h.anthropic.enqueue({
+      kind: 'message',
+      stop_reason: 'refusal',
+      content: [blocks.text('I can’t help with that.')],
+    });
+    const ts = await h.mention('something refused');
+    await h.settle();
+    expect(threadText(h.thread(ts))).toContain('declined');
+    h.anthropic.enqueue({ kind: 'message', content: [blocks.text('fine')] });
+    await h.message('something else', { threadTs: ts });
+    await h.settle();
+    const next = h.anthropic.messageRequests()[1];
+    expect(next?.messages).toHaveLength(1);
+    expect(JSON.stringify(next?.messages)).not.toContain('something refused');
+  });
+});

@@ -117,6 +117,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
         ...(opts.files ? { files: opts.files, upload: false } : {}),
         team: slack.teamId,
       };
+      slack.recordHumanMessage({ ...base, ...(opts.files ? { files: opts.files } : {}) });
       await expectOk(h.send(envelope({ ...base, type: 'app_mention' })));
       await expectOk(
         h.send(
@@ -132,6 +133,14 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     },
     async message(text, opts = {}) {
       const ts = nextTs();
+      slack.recordHumanMessage({
+        channel: opts.channel ?? CHANNEL,
+        ts,
+        user: opts.user ?? HUMAN,
+        text,
+        ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}),
+        ...(opts.files ? { files: opts.files } : {}),
+      });
       await expectOk(
         h.send(
           envelope({

@@ -100,6 +100,11 @@ export interface FakeSlack {
   messages(channel: string, threadTs?: string): PostedMessage[];
   /** Reaction names the bot currently has on a message. */
   reactions(channel: string, ts: string): string[];
+  /**
+   * Records a message people posted (an event the test also sends), so conversations.replies returns it
+   * alongside the bot's own posts, as Slack does.
+   */
+  recordHumanMessage(message: { channel: string; ts: string; user: string; text?: string; thread_ts?: string; files?: object[] }): void;
   uploads: CompletedUpload[];
   hostFile(opts: HostedFileOptions): SlackFileObject;
   /** Every GET of hosted files on this server (redirect hops included). */
@@ -223,6 +228,7 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
   const botToken = opts.botToken ?? DEFAULT_BOT_TOKEN;
   const calls: SlackCall[] = [];
   const posted: PostedMessage[] = [];
+  const humanPosts: { channel: string; ts: string; user: string; text?: string; thread_ts?: string; files?: object[] }[] = [];
   const uploads: CompletedUpload[] = [];
   const downloads: FakeSlack['downloads'] = [];
   const foreignRequests: FakeSlack['foreign']['requests'] = [];
@@ -639,12 +645,15 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
       if (missing) return missing;
       const channel = str(p, 'channel');
       const ts = str(p, 'ts');
-      const thread = posted.filter(
-        (m) => m.channel === channel && !m.deleted && (m.ts === ts || m.thread_ts === ts),
-      );
+      const inThread = (m: { channel: string; ts: string; thread_ts?: string | undefined }) =>
+        m.channel === channel && (m.ts === ts || m.thread_ts === ts);
+      const messages = [
+        ...posted.filter((m) => inThread(m) && !m.deleted).map(toSlackMessage),
+        ...humanPosts.filter(inThread).map(({ channel: _channel, ...m }) => ({ type: 'message', team: TEAM_ID, ...m })),
+      ].sort((a, b) => Number(a.ts) - Number(b.ts));
       return {
         ok: true,
-        messages: thread.map(toSlackMessage),
+        messages,
         has_more: false,
         response_metadata: { next_cursor: '' },
       };
@@ -675,6 +684,9 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
         )
         .map((m) => ({ ...m })),
     reactions: (channel, ts) => [...(reactionsByMessage.get(`${channel}:${ts}`) ?? [])],
+    recordHumanMessage: (message) => {
+      humanPosts.push(structuredClone(message));
+    },
     uploads,
     hostFile,
     downloads,

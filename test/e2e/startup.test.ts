@@ -1,0 +1,72 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeSlack } from '../fakes/fake-slack.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+});
+
+/** Runs `npm start`'s entry point with exactly the given environment. */
+function startBot(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => ({ stdout, stderr }) };
+}
+
+describe('start-up', () => {
+  it('refuses to start with one message naming every missing or malformed variable', async () => {
+    const bot = startBot({ SLACK_BOT_TOKEN: 'xoxp-wrong-kind', PORT: 'eighty' });
+    expect(await bot.exited).not.toBe(0);
+    const { stderr } = bot.output();
+    expect(stderr).toContain('SLACK_BOT_TOKEN must start with xoxb-');
+    expect(stderr).toContain('ANTHROPIC_API_KEY is required');
+    expect(stderr).toContain('SLACK_SIGNING_SECRET is required in HTTP mode');
+    expect(stderr).toMatch(/PORT/);
+  });
+
+  it('starts in HTTP mode, creates its database, serves /healthz, and does not wait for an unreachable Anthropic API', async () => {
+    const slack = await startFakeSlack();
+    const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-start-'));
+    const port = 40_000 + Math.floor(Math.random() * 10_000);
+    const bot = startBot({
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_SIGNING_SECRET: 'test-signing-secret',
+      SLACK_API_URL: slack.apiUrl,
+      ANTHROPIC_API_KEY: 'sk-ant-test',
+      ANTHROPIC_BASE_URL: 'http://127.0.0.1:9', // nothing listens here
+      ANTHROPIC_MAX_RETRIES: '0',
+      PORT: String(port),
+      DATABASE_PATH: join(dir, 'nested', 'bot.db'),
+    });
+    try {
+      let health: { ok: boolean; database: string } | undefined;
+      for (let i = 0; i < 100 && !health; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        health = await fetch(`http://127.0.0.1:${port}/healthz`)
+          .then((r) => r.json() as Promise<{ ok: boolean; database: string }>)
+          .catch(() => undefined);
+      }
+      expect(health).toMatchObject({ ok: true, database: 'ok' });
+      bot.child.kill('SIGTERM');
+      expect(await bot.exited).toBe(0);
+      expect(bot.output().stdout).toContain('could not check the model');
+    } finally {
+      await slack.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

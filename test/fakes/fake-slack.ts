@@ -104,7 +104,14 @@ export interface FakeSlack {
    * Records a message people posted (an event the test also sends), so conversations.replies returns it
    * alongside the bot's own posts, as Slack does.
    */
-  recordHumanMessage(message: { channel: string; ts: string; user: string; text?: string; thread_ts?: string; files?: object[] }): void;
+  recordHumanMessage(message: {
+    channel: string;
+    ts: string;
+    user: string;
+    text?: string;
+    thread_ts?: string;
+    files?: object[];
+  }): void;
   uploads: CompletedUpload[];
   hostFile(opts: HostedFileOptions): SlackFileObject;
   /** Every GET of hosted files on this server (redirect hops included). */
@@ -228,7 +235,14 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
   const botToken = opts.botToken ?? DEFAULT_BOT_TOKEN;
   const calls: SlackCall[] = [];
   const posted: PostedMessage[] = [];
-  const humanPosts: { channel: string; ts: string; user: string; text?: string; thread_ts?: string; files?: object[] }[] = [];
+  const humanPosts: {
+    channel: string;
+    ts: string;
+    user: string;
+    text?: string;
+    thread_ts?: string;
+    files?: object[];
+  }[] = [];
   const uploads: CompletedUpload[] = [];
   const downloads: FakeSlack['downloads'] = [];
   const foreignRequests: FakeSlack['foreign']['requests'] = [];
@@ -649,7 +663,9 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
         m.channel === channel && (m.ts === ts || m.thread_ts === ts);
       const messages = [
         ...posted.filter((m) => inThread(m) && !m.deleted).map(toSlackMessage),
-        ...humanPosts.filter(inThread).map(({ channel: _channel, ...m }) => ({ type: 'message', team: TEAM_ID, ...m })),
+        ...humanPosts
+          .filter(inThread)
+          .map(({ channel: _channel, ...m }) => ({ type: 'message', team: TEAM_ID, ...m })),
       ].sort((a, b) => Number(a.ts) - Number(b.ts));
       return {
         ok: true,

@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { App } from '@slack/bolt';
 import { createAnalyst } from './claude/analyst.js';
+import { runCommand } from './commands.js';
 import type { Config } from './config.js';
 import { createFileGateway } from './files/gateway.js';
 import { createIntake } from './intake.js';
@@ -95,6 +96,11 @@ export async function createBot(config: Config, log: Logger) {
     maxTokens: config.ANTHROPIC_MAX_TOKENS,
     maxContinuations: config.MAX_PAUSE_CONTINUATIONS,
   });
+  const prices = {
+    inputPerMTok: config.PRICE_INPUT_PER_MTOK,
+    outputPerMTok: config.PRICE_OUTPUT_PER_MTOK,
+    containerPerHour: config.CONTAINER_PRICE_PER_HOUR,
+  };
   const turnDeps = {
     store,
     analyst,
@@ -105,6 +111,7 @@ export async function createBot(config: Config, log: Logger) {
     toolVersion: config.CODE_EXECUTION_TOOL,
     historyTokenBudget: config.HISTORY_TOKEN_BUDGET,
     deleteOutputFiles: config.DELETE_OUTPUT_FILES,
+    prices: config.COST_RECEIPT ? prices : null,
   };
   intake = createIntake({
     store,
@@ -113,7 +120,14 @@ export async function createBot(config: Config, log: Logger) {
     log,
     toolVersion: config.CODE_EXECUTION_TOOL,
     turnTimeoutMs: config.TURN_TIMEOUT_SECONDS * 1000,
+    maxQueued: config.MAX_QUEUED_MESSAGES,
     runTurn: (msg, signal) => runTurn(turnDeps, msg, signal),
+    runCommand: (msg, command) =>
+      runCommand(
+        { store, replier, files, prices, maxFileMb: config.MAX_FILE_MB, requeue: (m) => worker.enqueue(m) },
+        msg,
+        command,
+      ),
   });
   registerListeners(app, { receive: intake.receive });
 

@@ -24,6 +24,8 @@ const int = (fallback: number, min: number, max: number) =>
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`)
     .default(fallback);
+const price = (fallback: number) =>
+  z.coerce.number({ error: 'must be a number' }).min(0, 'must not be negative').default(fallback);
 const bool = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -67,6 +69,12 @@ const schema = z.object({
   MAX_QUEUED_MESSAGES: int(200, 1, 100_000),
   TURN_TIMEOUT_SECONDS: int(900, 10, 7_200),
   DELETE_OUTPUT_FILES: bool(true),
+  /** A one-line token and cost estimate under each answer. */
+  COST_RECEIPT: bool(true),
+  /** USD prices for estimates only (the Anthropic invoice is authoritative). */
+  PRICE_INPUT_PER_MTOK: price(3),
+  PRICE_OUTPUT_PER_MTOK: price(15),
+  CONTAINER_PRICE_PER_HOUR: price(0.05),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

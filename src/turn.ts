@@ -5,6 +5,7 @@ import { AnalystError } from './claude/errors.js';
 import { fitHistory, forHistory, uploadsFor } from './claude/history.js';
 import { systemPrompt } from './claude/prompt.js';
 import { answerText, type CodeRun, collectRuns } from './claude/result.js';
+import { estimateCost, formatTokens, formatUsd, type Prices } from './commands.js';
 import type { CodeExecutionToolVersion } from './config.js';
 import { type ThreadMessage, type ThreadRef, threadKeyOf } from './domain.js';
 import type { SlackFileRef } from './files/policy.js';
@@ -30,10 +31,14 @@ export interface Answer {
   outputs: OutputFile[];
   /** Users the answer may mention (the asker); everyone else is neutralised. */
   allowedUserIds: string[];
+  /** One line of tokens and estimated cost, or absent. */
+  receipt?: string;
 }
 
 /** Slack output, as the turn needs it. */
 export interface Replier {
+  /** A visible "waiting" sign on a message that cannot start at once. */
+  queued(msg: ThreadMessage): Promise<void>;
   /** A visible "working" sign on the message, within a second of it arriving. */
   working(msg: ThreadMessage): Promise<void>;
   done(msg: ThreadMessage, outcome: 'answered' | 'failed'): Promise<void>;
@@ -52,7 +57,7 @@ export interface FileGateway {
   /** Files people shared earlier in the thread (e.g. on its root), for a thread the bot has just joined. */
   earlierFiles(thread: ThreadRef, beforeTs: string): Promise<SlackFileRef[]>;
   fetchOutput(fileId: string): Promise<OutputFile>;
-  deleteOutput(fileId: string): Promise<void>;
+  deleteFile(fileId: string): Promise<void>;
 }
 
 export interface TurnDeps {
@@ -65,6 +70,8 @@ export interface TurnDeps {
   toolVersion: CodeExecutionToolVersion;
   historyTokenBudget: number;
   deleteOutputFiles: boolean;
+  /** Prices for the one-line cost receipt under each answer; null turns the receipt off. */
+  prices: Prices | null;
 }
 
 export type TurnOutcome = { status: 'answered' } | { status: 'failed'; error: string };
@@ -131,7 +138,8 @@ export async function runTurn(
       },
     });
   } catch (err) {
-    if (!(err instanceof AnalystError)) throw err;
+    // Aborts (timeout, shutdown, Stop) are the caller's to explain: it knows which signal fired.
+    if (!(err instanceof AnalystError) || err.code === 'aborted') throw err;
     const retry = err.transient ? ' Your question is kept: ask again in this thread to retry.' : '';
     await replier.notice(msg, `⚠️ I couldn't answer: ${err.userMessage}${retry}`);
     await replier.done(msg, 'failed');
@@ -162,7 +170,7 @@ export async function runTurn(
     await replier.done(msg, 'failed');
     return { status: 'failed', error: 'refusal' };
   }
-  store.history.appendTurn(threadKey, turnId, [
+  store.saveTurn(msg, threadKey, turnId, [
     { role: 'user', content: redactDeep(forHistory(result.userContent, files)) },
     { role: 'assistant', content: redactAssistant(result.assistantContent) },
   ]);
@@ -176,8 +184,9 @@ export async function runTurn(
     notices,
     outputs,
     allowedUserIds: [msg.userId],
+    ...(deps.prices ? { receipt: costReceipt(deps.prices, result.usage, runs.length > 0) } : {}),
   });
-  if (deps.deleteOutputFiles) await Promise.allSettled(outputs.map((o) => deps.files.deleteOutput(o.fileId)));
+  if (deps.deleteOutputFiles) await Promise.allSettled(outputs.map((o) => deps.files.deleteFile(o.fileId)));
   await replier.done(msg, runs.some((r) => r.failed) ? 'failed' : 'answered');
   log.info(
     { runs: runs.length, failedRuns: runs.filter((r) => r.failed).length, outputs: outputs.length },
@@ -236,6 +245,16 @@ async function fetchOutputs(
     notices.push(`⚠️ One output file (${ids[i]}) could not be fetched from the sandbox.`);
     return [];
   });
+}
+
+function costReceipt(
+  prices: Prices,
+  usage: { inputTokens: number; outputTokens: number },
+  ranCode: boolean,
+): string {
+  // Code execution bills at least five minutes each time a container is used.
+  const cost = estimateCost(prices, usage.inputTokens, usage.outputTokens, ranCode ? 5 : 0);
+  return `💸 ${formatTokens(usage.inputTokens)} input · ${formatTokens(usage.outputTokens)} output tokens · ≈ ${formatUsd(cost)}`;
 }
 
 /** Secrets are redacted before storage; signed thinking blocks must go back untouched. */

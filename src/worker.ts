@@ -4,6 +4,8 @@ import type { Logger } from './log.js';
 export interface WorkerOptions {
   maxConcurrent: number;
   run: (msg: ThreadMessage) => Promise<void>;
+  /** Called when a message cannot start at once (its thread is busy, or the global limit is reached). */
+  onWait?: (msg: ThreadMessage) => void;
   log: Logger;
 }
 
@@ -31,6 +33,7 @@ export function createWorker(opts: WorkerOptions) {
   return {
     enqueue(msg: ThreadMessage): void {
       const key = threadKeyOf(msg);
+      if (lanes.has(key) || active >= opts.maxConcurrent) opts.onWait?.(msg);
       pending++;
       const lane = (lanes.get(key) ?? Promise.resolve())
         .then(() => withSlot(() => opts.run(msg)))

@@ -106,6 +106,6 @@ export function createFileGateway(opts: FileGatewayOptions): FileGateway {
       const out = await downloadOutputFile(opts.anthropic, fileId);
       return { fileId, fileName: out.fileName, mimeType: out.mimeType, bytes: out.bytes };
     },
-    deleteOutput: (fileId) => deleteFile(opts.anthropic, fileId),
+    deleteFile: (fileId) => deleteFile(opts.anthropic, fileId),
   };
 }

@@ -9,6 +9,7 @@ import type { Answer, Replier } from '../turn.js';
 import { slackErrorCode } from './errors.js';
 
 const WORKING_REACTION = 'eyes';
+const QUEUED_REACTION = 'hourglass_flowing_sand';
 const OUTCOME_REACTION = { answered: 'white_check_mark', failed: 'warning' } as const;
 
 /** Everything model- or sandbox-made passes here before Slack sees it. */
@@ -41,8 +42,18 @@ export function createSlackReplier(client: WebClient, log: Logger): Replier {
     }
   }
 
+  const waiting = new Set<string>();
+  const keyOf = (msg: ThreadMessage) => `${msg.channelId}:${msg.messageTs}`;
+
   return {
-    working: (msg) => react(msg, WORKING_REACTION),
+    async queued(msg) {
+      waiting.add(keyOf(msg));
+      await react(msg, QUEUED_REACTION);
+    },
+    async working(msg) {
+      if (waiting.delete(keyOf(msg))) await react(msg, QUEUED_REACTION, true);
+      await react(msg, WORKING_REACTION);
+    },
     async done(msg, outcome) {
       await react(msg, WORKING_REACTION, true);
       await react(msg, OUTCOME_REACTION[outcome]);
@@ -82,6 +93,7 @@ export function composeAnswer(answer: Answer): string {
   if (failures) parts.push(failures);
   const summary = runSummary(answer.runs);
   if (summary) parts.push(summary);
+  if (answer.receipt) parts.push(answer.receipt);
   return parts.join('\n\n');
 }
 

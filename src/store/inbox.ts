@@ -10,7 +10,27 @@ export interface InboxItem {
   message: ThreadMessage;
   status: InboxStatus;
   attempts: number;
+  /** The turn's result was stored (history written) before the process stopped. */
+  saved: boolean;
 }
+
+interface RawItem {
+  channel_id: string;
+  message_ts: string;
+  message_json: string;
+  status: InboxStatus;
+  attempts: number;
+  saved_at: number | null;
+}
+
+const toItem = (r: RawItem): InboxItem => ({
+  channelId: r.channel_id,
+  messageTs: r.message_ts,
+  message: JSON.parse(r.message_json) as ThreadMessage,
+  status: r.status,
+  attempts: r.attempts,
+  saved: r.saved_at !== null,
+});
 
 /**
  * Durable inbox keyed by (channel, message ts): Slack retries and the app_mention/message
@@ -27,13 +47,15 @@ export function createInbox(db: Db) {
        attempts = attempts + CASE WHEN @status = 'running' THEN 1 ELSE 0 END
      WHERE channel_id = @channelId AND message_ts = @messageTs`,
   );
-  const open = db.prepare<
-    [],
-    { message_json: string; status: InboxStatus; attempts: number; channel_id: string; message_ts: string }
-  >(
-    `SELECT channel_id, message_ts, message_json, status, attempts FROM inbox
+  const open = db.prepare<[], RawItem>(
+    `SELECT channel_id, message_ts, message_json, status, attempts, saved_at FROM inbox
      WHERE status IN ('queued', 'running') ORDER BY received_at, message_ts`,
   );
+  const lastFailed = db.prepare<[string], RawItem>(
+    `SELECT channel_id, message_ts, message_json, status, attempts, saved_at FROM inbox
+     WHERE thread_key = ? AND status = 'failed' ORDER BY received_at DESC, message_ts DESC LIMIT 1`,
+  );
+  const markSaved = db.prepare('UPDATE inbox SET saved_at = ? WHERE channel_id = ? AND message_ts = ?');
   const countOpen = db.prepare<[], { n: number }>(
     `SELECT COUNT(*) AS n FROM inbox WHERE status IN ('queued', 'running')`,
   );
@@ -54,19 +76,19 @@ export function createInbox(db: Db) {
       });
       return result.changes === 1;
     },
+    markQueued: (channelId: string, messageTs: string) => update(channelId, messageTs, 'queued'),
     markRunning: (channelId: string, messageTs: string) => update(channelId, messageTs, 'running'),
     markDone: (channelId: string, messageTs: string) => update(channelId, messageTs, 'done'),
     markFailed: (channelId: string, messageTs: string, error: string) =>
       update(channelId, messageTs, 'failed', error),
     /** Work that was queued or running when the process stopped, oldest first. */
-    open(): InboxItem[] {
-      return open.all().map((r) => ({
-        channelId: r.channel_id,
-        messageTs: r.message_ts,
-        message: JSON.parse(r.message_json) as ThreadMessage,
-        status: r.status,
-        attempts: r.attempts,
-      }));
+    /** Part of the same transaction that stores the turn's history. */
+    markSaved: (channelId: string, messageTs: string) => void markSaved.run(Date.now(), channelId, messageTs),
+    open: (): InboxItem[] => open.all().map(toItem),
+    /** The thread's most recent failed message, for `retry`. */
+    lastFailed(threadKey: string): InboxItem | undefined {
+      const raw = lastFailed.get(threadKey);
+      return raw && toItem(raw);
     },
     openCount: (): number => countOpen.get()!.n,
   };

@@ -1,3 +1,4 @@
+import type Anthropic from '@anthropic-ai/sdk';
 import type { Db } from './db.js';
 import { createFileStore } from './files.js';
 import { createHistoryStore } from './history.js';
@@ -9,13 +10,32 @@ export { openDatabase } from './db.js';
 
 /** All repositories over one database; the only place SQL lives. */
 export function createStore(db: Db) {
+  const threads = createThreadStore(db);
+  const history = createHistoryStore(db);
+  const inbox = createInbox(db);
   return {
     db,
-    threads: createThreadStore(db),
-    history: createHistoryStore(db),
+    threads,
+    history,
     files: createFileStore(db),
-    inbox: createInbox(db),
+    inbox,
     usage: createUsageStore(db),
+    /** Deletes everything stored for a thread (history and files cascade); the bot leaves the thread. */
+    forgetThread(threadKey: string): void {
+      threads.delete(threadKey);
+    },
+    /** Stores a finished turn and marks its inbox row as saved, atomically. */
+    saveTurn(
+      source: { channelId: string; messageTs: string },
+      threadKey: string,
+      turnId: string,
+      messages: Anthropic.MessageParam[],
+    ): void {
+      db.transaction(() => {
+        history.appendTurn(threadKey, turnId, messages);
+        inbox.markSaved(source.channelId, source.messageTs);
+      })();
+    },
   };
 }
 export type Store = ReturnType<typeof createStore>;

@@ -69,4 +69,6 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX usage_thread ON usage (thread_key);
   `,
+  // 2: when a turn's result was stored, so a restart never re-runs a turn whose answer exists.
+  `ALTER TABLE inbox ADD COLUMN saved_at INTEGER;`,
 ];

@@ -18,9 +18,12 @@ export function createUsageStore(db: Db) {
      VALUES (@turnId, @threadKey, @model, @inputTokens, @outputTokens, @cacheReadInputTokens,
        @cacheCreationInputTokens, @codeRuns, @now)`,
   );
-  const totals = db.prepare<[string], { turns: number; input: number; output: number; runs: number }>(
+  const totals = db.prepare<
+    [string],
+    { turns: number; input: number; output: number; runs: number; turnsWithCode: number }
+  >(
     `SELECT COUNT(*) AS turns, COALESCE(SUM(input_tokens), 0) AS input, COALESCE(SUM(output_tokens), 0) AS output,
-       COALESCE(SUM(code_runs), 0) AS runs FROM usage WHERE thread_key = ?`,
+       COALESCE(SUM(code_runs), 0) AS runs, COALESCE(SUM(code_runs > 0), 0) AS turnsWithCode FROM usage WHERE thread_key = ?`,
   );
   return {
     record(u: TurnUsage): void {

@@ -1,0 +1,121 @@
+import type { ThreadMessage } from './domain.js';
+import { threadKeyOf } from './domain.js';
+import type { Store } from './store/index.js';
+import type { FileGateway, Replier, TurnOutcome } from './turn.js';
+
+export const COMMANDS = ['help', 'reset', 'usage', 'forget', 'retry'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+/** A message that is exactly one command word (after the mention), e.g. "@Analyst reset". */
+export function parseCommand(text: string): Command | null {
+  const word = text
+    .trim()
+    .toLowerCase()
+    .replace(/[.!?]+$/, '');
+  return (COMMANDS as readonly string[]).includes(word) ? (word as Command) : null;
+}
+
+/** Estimated prices in USD, for receipts; the Anthropic bill is authoritative. */
+export interface Prices {
+  inputPerMTok: number;
+  outputPerMTok: number;
+  containerPerHour: number;
+}
+
+export interface CommandDeps {
+  store: Store;
+  replier: Replier;
+  files: Pick<FileGateway, 'deleteFile'>;
+  requeue: (msg: ThreadMessage) => void;
+  prices: Prices;
+  maxFileMb: number;
+}
+
+/** Code execution bills at least five minutes per use of a container. */
+const MIN_CONTAINER_MINUTES = 5;
+
+export function estimateCost(
+  p: Prices,
+  inputTokens: number,
+  outputTokens: number,
+  containerMinutes = 0,
+): number {
+  return (
+    (inputTokens * p.inputPerMTok + outputTokens * p.outputPerMTok) / 1e6 +
+    (containerMinutes / 60) * p.containerPerHour
+  );
+}
+
+export const formatTokens = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n));
+export const formatUsd = (usd: number) => (usd < 0.01 ? '< $0.01' : `$${usd.toFixed(2)}`);
+
+/** Thread commands run in the thread's lane, so they never race a turn of the same thread. */
+export async function runCommand(
+  deps: CommandDeps,
+  msg: ThreadMessage,
+  command: Command,
+): Promise<TurnOutcome> {
+  const { store, replier } = deps;
+  const threadKey = threadKeyOf(msg);
+  switch (command) {
+    case 'help':
+      await replier.notice(msg, helpText(deps.maxFileMb));
+      break;
+    case 'reset': {
+      store.threads.setContainer(threadKey, null, null);
+      const files = store.files.list(threadKey);
+      await replier.notice(
+        msg,
+        `🧹 Started a fresh sandbox for this thread: earlier variables and intermediate files are gone.${
+          files.length > 0
+            ? ` ${files.length} file${files.length === 1 ? '' : 's'} will be re-attached with the next question.`
+            : ''
+        }`,
+      );
+      break;
+    }
+    case 'usage': {
+      const t = store.usage.threadTotals(threadKey);
+      const minutes = t.turnsWithCode * MIN_CONTAINER_MINUTES;
+      const cost = estimateCost(deps.prices, t.input, t.output, minutes);
+      await replier.notice(
+        msg,
+        `📊 This thread: ${t.turns} answer${t.turns === 1 ? '' : 's'}, ${formatTokens(t.input)} input and ${formatTokens(t.output)} output tokens, ` +
+          `${t.runs} code run${t.runs === 1 ? '' : 's'} (≈ ${minutes} container minutes billed). Estimated cost ${formatUsd(cost)}.`,
+      );
+      break;
+    }
+    case 'forget': {
+      const files = store.files.list(threadKey);
+      await Promise.allSettled(files.map((f) => deps.files.deleteFile(f.anthropicFileId)));
+      store.forgetThread(threadKey);
+      await replier.notice(
+        msg,
+        `🗑️ Forgotten: this thread's history, its sandbox reference and ${files.length} uploaded file${files.length === 1 ? '' : 's'} were deleted. Mention me to start over.`,
+      );
+      break;
+    }
+    case 'retry': {
+      const failed = store.inbox.lastFailed(threadKey);
+      if (!failed) {
+        await replier.notice(msg, 'There is no failed question in this thread to retry.');
+        break;
+      }
+      store.inbox.markQueued(failed.channelId, failed.messageTs);
+      deps.requeue(failed.message);
+      await replier.notice(msg, `🔁 Retrying: “${failed.message.text.slice(0, 200)}”`);
+      break;
+    }
+  }
+  return { status: 'answered' };
+}
+
+function helpText(maxFileMb: number): string {
+  return [
+    '👋 I answer data questions by running code in a sandbox that belongs to this thread.',
+    '• Mention me with a question; follow-ups in the same thread need no mention and reuse the same sandbox.',
+    `• Upload CSV, TSV, XLSX, XLS, JSON, JSONL, Parquet or TXT files (up to ${maxFileMb} MB) to the thread; charts and files I make come back here.`,
+    '• The sandbox has no internet access and cannot install packages.',
+    '• Commands: `help`, `reset` (fresh sandbox, files re-attached), `usage` (tokens and estimated cost), `forget` (delete this thread’s data), `retry` (re-run the last failed question).',
+  ].join('\n');
+}

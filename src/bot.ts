@@ -35,6 +35,7 @@ export async function createBot(config: Config, log: Logger) {
   const worker = createWorker({
     maxConcurrent: config.MAX_CONCURRENT_TURNS,
     run: (m) => intake!.process(m),
+    onWait: (m) => void replier.queued(m),
     log,
   });
   const socketMode = Boolean(config.SLACK_APP_TOKEN);
@@ -151,8 +152,12 @@ export async function createBot(config: Config, log: Logger) {
         worker.drain().then(() => true),
         new Promise<boolean>((r) => setTimeout(r, graceMs, false).unref()),
       ]);
-      if (!drained)
-        log.warn({ pending: worker.pending }, 'stopped with turns in flight; they resume on next start');
+      if (!drained) {
+        // Abort what is still running; those messages stay in the inbox and resume on the next start.
+        intake!.abortInFlight();
+        await Promise.race([worker.drain(), new Promise((r) => setTimeout(r, 2_000).unref())]);
+        log.warn({ pending: worker.pending }, 'stopped with turns in flight; they resume on the next start');
+      }
       db.close();
     },
   };

@@ -67,7 +67,7 @@ const schema = z.object({
   MAX_FILE_MB: int(200, 1, 500),
   MAX_CONCURRENT_TURNS: int(4, 1, 64),
   MAX_QUEUED_MESSAGES: int(200, 1, 100_000),
-  TURN_TIMEOUT_SECONDS: int(900, 10, 7_200),
+  TURN_TIMEOUT_SECONDS: int(900, 1, 7_200),
   DELETE_OUTPUT_FILES: bool(true),
   /** A one-line token and cost estimate under each answer. */
   COST_RECEIPT: bool(true),

@@ -82,7 +82,7 @@ export function createIntake(deps: IntakeDeps) {
       await report(
         msg,
         timedOut
-          ? `⏱️ This took longer than the ${Math.round(deps.turnTimeoutMs / 60_000)}-minute limit, so I stopped it. ${RETRY_HINT}`
+          ? `⏱️ This took longer than the ${formatDuration(deps.turnTimeoutMs)} limit, so I stopped it. ${RETRY_HINT}`
           : `⚠️ Something went wrong while answering this; the error was logged. ${RETRY_HINT}`,
       );
     }
@@ -131,3 +131,6 @@ export function createIntake(deps: IntakeDeps) {
   };
 }
 export type Intake = ReturnType<typeof createIntake>;
+
+const formatDuration = (ms: number) =>
+  ms >= 120_000 ? `${Math.round(ms / 60_000)}-minute` : `${Math.round(ms / 1000)}-second`;

@@ -140,7 +140,7 @@ export async function runTurn(
   } catch (err) {
     // Aborts (timeout, shutdown, Stop) are the caller's to explain: it knows which signal fired.
     if (!(err instanceof AnalystError) || err.code === 'aborted') throw err;
-    const retry = err.transient ? ' Your question is kept: ask again in this thread to retry.' : '';
+    const retry = err.transient ? ' Your question is kept: reply `retry` in this thread to try again.' : '';
     await replier.notice(msg, `⚠️ I couldn't answer: ${err.userMessage}${retry}`);
     await replier.done(msg, 'failed');
     return { status: 'failed', error: err.code };

@@ -58,7 +58,13 @@ export function createReports(db: Db) {
   );
   const failures = db.prepare<
     { lo: string; hi: string; limit: number },
-    { channel_id: string; message_ts: string; thread_key: string; last_error: string | null; updated_at: number }
+    {
+      channel_id: string;
+      message_ts: string;
+      thread_key: string;
+      last_error: string | null;
+      updated_at: number;
+    }
   >(
     `SELECT channel_id, message_ts, thread_key, last_error, updated_at FROM inbox
      WHERE status = 'failed' AND thread_key > @lo AND thread_key < @hi

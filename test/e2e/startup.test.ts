@@ -1,30 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeSlack } from '../fakes/fake-slack.js';
+import { type ChildBot, spawnBot } from './child-bot.js';
 
-const root = new URL('../../', import.meta.url).pathname;
-const children: ChildProcess[] = [];
+const children: ChildBot[] = [];
 afterEach(() => {
-  for (const c of children.splice(0)) c.kill('SIGKILL');
+  for (const c of children.splice(0)) c.child.kill('SIGKILL');
 });
 
-/** Runs `npm start`'s entry point with exactly the given environment. */
-function startBot(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, output: () => ({ stdout, stderr }) };
+function startBot(env: Record<string, string>): ChildBot {
+  const bot = spawnBot(env);
+  children.push(bot);
+  return bot;
 }
 
 describe('start-up', () => {

@@ -1,0 +1,153 @@
+/**
+ * The App Home tab: what the bot is and how to use it, plus — for workspace admins and owners only — usage by
+ * channel and recent failures. Pure — no I/O. Home tab limits: at most 100 blocks, section text at most 3,000
+ * characters, header text at most 150.
+ */
+import type { HomeView, KnownBlock } from '@slack/types';
+import type { ChannelUsage, Failure } from '../store/reports.js';
+import { escapeMrkdwn } from '../text/slack-markdown.js';
+
+export const MAX_HOME_BLOCKS = 100;
+export const MAX_SECTION_TEXT = 3_000;
+/** Rows shown per admin list; the reports may return more. */
+const MAX_USAGE_ROWS = 30;
+const MAX_FAILURE_ROWS = 15;
+const MAX_ERROR_CHARS = 200;
+
+export interface AdminReport {
+  usage: readonly ChannelUsage[];
+  failures: readonly Failure[];
+}
+
+export interface HomeViewInput {
+  /** The bot's user id, for a mention example that renders as the bot's name. */
+  botUserId?: string | undefined;
+  /** Present only for admins and owners; everyone else never gets these sections. */
+  admin?: AdminReport | undefined;
+}
+
+export function buildHomeView(input: HomeViewInput = {}): HomeView {
+  const bot = input.botUserId ? `<@${input.botUserId}>` : '@Analyst';
+  const blocks: KnownBlock[] = [
+    header('📊 Data questions, answered by running code'),
+    section(
+      "I answer your team's data questions by *running code*, not by guessing. Claude computes each answer " +
+        'in a sandbox that belongs to the thread, and I post the answer, charts and output files back into that ' +
+        'thread. Failed code runs are always shown next to the answer.',
+    ),
+    header('How to use me'),
+    section(
+      [
+        `• *Mention me in a channel* with a question: ${bot} which region grew fastest last quarter? ` +
+          '(Invite me to the channel first.)',
+        '• *Upload your data* into the thread: CSV, TSV, XLSX, JSON, JSONL or Parquet files.',
+        '• *Follow up in the same thread* — no mention needed. The thread keeps its files, variables and ' +
+          'earlier results.',
+        '• *Message me directly* for questions you would rather ask in private.',
+        '• Click *Show code* under an answer to see every command it ran, with exit codes and output.',
+      ].join('\n'),
+    ),
+    header('Thread commands'),
+    section(
+      [
+        'Send one of these in a thread I am part of (mention me in channels):',
+        '• `help` — what I can do',
+        "• `reset` — start the thread's sandbox and conversation afresh",
+        '• `usage` — turns, tokens and code runs used in this thread',
+        '• `forget` — delete everything I stored about this thread',
+      ].join('\n'),
+    ),
+    context(
+      "🔒 Each thread has its own sandbox: a thread's files and results are never used in another thread. " +
+        'Secrets are redacted before anything is stored or posted.',
+    ),
+  ];
+  if (input.admin) blocks.push(...adminBlocks(input.admin));
+  return { type: 'home', blocks: blocks.slice(0, MAX_HOME_BLOCKS) };
+}
+
+function adminBlocks(report: AdminReport): KnownBlock[] {
+  const usage = report.usage.slice(0, MAX_USAGE_ROWS).map(usageLine);
+  const failures = report.failures.slice(0, MAX_FAILURE_ROWS).map(failureLine);
+  const more = report.usage.length - usage.length;
+  return [
+    { type: 'divider' },
+    header('Usage by channel'),
+    context(
+      `Visible to workspace admins and owners only · all time${more > 0 ? ` · top ${usage.length} channels` : ''}`,
+    ),
+    ...sections(usage, '_No answers yet._'),
+    header('Recent failures'),
+    context('Questions whose turn ended in an error, newest first.'),
+    ...sections(failures, '_No failures._'),
+  ];
+}
+
+function usageLine(u: ChannelUsage): string {
+  const cached = u.cacheReadInputTokens + u.cacheCreationInputTokens;
+  return (
+    `${channelLabel(u.channelId)} — *${u.turns}* turn${u.turns === 1 ? '' : 's'} · ` +
+    `${formatTokens(u.inputTokens)} in${cached > 0 ? ` (+${formatTokens(cached)} cached)` : ''} · ` +
+    `${formatTokens(u.outputTokens)} out · ${u.codeRuns} code run${u.codeRuns === 1 ? '' : 's'}`
+  );
+}
+
+function failureLine(f: Failure): string {
+  const error = f.lastError ? oneLine(f.lastError, MAX_ERROR_CHARS) : 'unknown error';
+  return `${channelLabel(f.channelId)} · ${formatDate(f.at)} · \`${escapeMrkdwn(error).replace(/`/g, "'")}\``;
+}
+
+/** `<#C…>` renders as the channel's name for whoever looks; a DM id does not, so it is named generically. */
+function channelLabel(channelId: string): string {
+  if (!/^[A-Z0-9]+$/.test(channelId)) return escapeMrkdwn(channelId);
+  return channelId.startsWith('D') ? 'a direct message' : `<#${channelId}>`;
+}
+
+/** Slack renders the date in the viewer's time zone; the fallback is UTC. */
+function formatDate(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  const fallback = `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return `<!date^${seconds}^{date_short_pretty} {time}|${fallback}>`;
+}
+
+export function formatTokens(n: number): string {
+  if (n >= 1_000_000) return `${trimZero((n / 1_000_000).toFixed(1))}M`;
+  if (n >= 1_000) return `${trimZero((n / 1_000).toFixed(1))}k`;
+  return String(n);
+}
+const trimZero = (s: string) => s.replace(/\.0$/, '');
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** Lines packed into as few sections as fit 3,000 characters each. */
+function sections(lines: readonly string[], empty: string): KnownBlock[] {
+  if (lines.length === 0) return [section(empty)];
+  const out: KnownBlock[] = [];
+  let current = '';
+  for (const raw of lines) {
+    const line = raw.length > MAX_SECTION_TEXT ? `${raw.slice(0, MAX_SECTION_TEXT - 1)}…` : raw;
+    if (current !== '' && current.length + 1 + line.length > MAX_SECTION_TEXT) {
+      out.push(section(current));
+      current = '';
+    }
+    current = current === '' ? line : `${current}\n${line}`;
+  }
+  if (current !== '') out.push(section(current));
+  return out;
+}
+
+const header = (text: string): KnownBlock => ({
+  type: 'header',
+  text: { type: 'plain_text', text: text.slice(0, 150), emoji: true },
+});
+const section = (text: string): KnownBlock => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: text.slice(0, MAX_SECTION_TEXT) },
+});
+const context = (text: string): KnownBlock => ({
+  type: 'context',
+  elements: [{ type: 'mrkdwn', text }],
+});

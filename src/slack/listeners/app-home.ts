@@ -1,0 +1,63 @@
+import type { App } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from '../../log.js';
+import type { Reports } from '../../store/reports.js';
+import { slackErrorCode } from '../errors.js';
+import { type AdminReport, buildHomeView } from '../home-view.js';
+
+export interface AppHomeDeps {
+  reports: Reports;
+  log: Logger;
+}
+
+const RECENT_FAILURES = 10;
+
+/**
+ * Publishes the Home tab whenever someone opens it. Usage and failures are added only for workspace admins and
+ * owners (`users.info`); when that cannot be checked (missing `users:read`, an error), the user is treated as
+ * not an admin.
+ */
+export function registerAppHome(app: App, deps: AppHomeDeps): void {
+  app.event('app_home_opened', async ({ event, body, client, context }) => {
+    if (event.tab !== 'home') return;
+    const teamId = context.teamId ?? body.team_id;
+    const botUserId = context.botUserId;
+    // HTTP mode holds the HTTP response until the listener returns; nothing here needs to happen before it.
+    void publishHome(client, deps, { userId: event.user, teamId, botUserId }).catch((err: unknown) =>
+      deps.log.warn({ code: slackErrorCode(err) }, 'could not publish the Home tab'),
+    );
+  });
+}
+
+async function publishHome(
+  client: WebClient,
+  deps: AppHomeDeps,
+  who: { userId: string; teamId: string; botUserId: string | undefined },
+): Promise<void> {
+  let admin: AdminReport | undefined;
+  if (await isAdmin(client, who.userId, deps.log)) {
+    admin = {
+      usage: deps.reports.usageByChannel(who.teamId),
+      failures: deps.reports.recentFailures(who.teamId, RECENT_FAILURES),
+    };
+  }
+  await client.views.publish({
+    user_id: who.userId,
+    view: buildHomeView({ botUserId: who.botUserId, admin }),
+  });
+}
+
+/** Admins and owners only; any doubt (an error, a missing scope, an unknown user) means no. */
+export async function isAdmin(client: WebClient, userId: string, log: Logger): Promise<boolean> {
+  try {
+    const res = await client.users.info({ user: userId });
+    const user = res.user;
+    return Boolean(user && !user.deleted && (user.is_admin || user.is_owner || user.is_primary_owner));
+  } catch (err) {
+    log.debug(
+      { code: slackErrorCode(err) },
+      'users.info failed; showing the Home tab without admin sections',
+    );
+    return false;
+  }
+}

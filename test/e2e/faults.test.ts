@@ -1,0 +1,223 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Anthropic from '@anthropic-ai/sdk';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeAnthropic } from '../fakes/fake-anthropic.js';
+import { loadFixture, sendEvent, startFakeSlack } from '../fakes/fake-slack.js';
+import { spawnBot } from './child-bot.js';
+import {
+  blocks,
+  CHANNEL,
+  type Harness,
+  nextTs,
+  SIGNING_SECRET,
+  startHarness,
+  threadText,
+} from './harness.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const ok = (text: string) => ({ kind: 'message' as const, content: [blocks.text(text)] });
+const overloaded = {
+  kind: 'error' as const,
+  status: 529,
+  type: 'overloaded_error',
+  message: 'Overloaded',
+  headers: { 'retry-after': '0' },
+};
+/** The question text of a recorded Messages request (the last user message). */
+const questionOf = (req: Anthropic.MessageCreateParams) =>
+  JSON.stringify(req.messages.at(-1)?.content).match(/Question from Slack user \w+:\\n([^"]*)/)?.[1];
+
+describe('Anthropic faults', () => {
+  it('retries a 529 with backoff and answers once', async () => {
+    h = await startHarness({ ANTHROPIC_MAX_RETRIES: '2' });
+    h.anthropic.enqueue(overloaded, ok('Answer after a retry.'));
+    const ts = await h.mention('q');
+    await h.settle();
+    expect(h.anthropic.messageRequests()).toHaveLength(2);
+    const text = threadText(h.thread(ts));
+    expect(text).toContain('Answer after a retry.');
+    expect(text).not.toContain('overloaded');
+  });
+
+  it('on a 529 that never ends: says so in the thread, keeps serving, and `retry` re-runs the question', async () => {
+    h = await startHarness({ ANTHROPIC_MAX_RETRIES: '1' });
+    h.anthropic.onMessage(() => overloaded);
+    const started = Date.now();
+    const ts = await h.mention('the overloaded question');
+    await h.settle();
+    const msToFailure = Date.now() - started;
+    const text = threadText(h.thread(ts));
+    expect(text).toContain('Claude is overloaded right now');
+    expect(text).toContain('reply `retry`');
+    expect(h.slack.reactions(CHANNEL, ts)).toContain('warning');
+    console.info(`[measure] 529 forever: failure message after ${msToFailure} ms with 1 SDK retry`);
+
+    h.anthropic.onMessage((body) => ok(`answered: ${questionOf(body)}`));
+    const other = await h.mention('another thread works');
+    await h.settle();
+    expect(threadText(h.thread(other))).toContain('answered: another thread works');
+
+    await h.mention('retry', { threadTs: ts });
+    await h.settle();
+    expect(threadText(h.thread(ts))).toContain('answered: the overloaded question');
+  });
+
+  it('re-sends a turn whose stream dies mid-response, and posts one whole answer', async () => {
+    h = await startHarness();
+    h.anthropic.enqueue(
+      { ...ok('A half-streamed answer that must never be posted.'), cutAfterEvents: 3 },
+      ok('The whole answer.'),
+    );
+    const ts = await h.mention('q');
+    await h.settle();
+    expect(h.anthropic.messageRequests()).toHaveLength(2);
+    const text = threadText(h.thread(ts));
+    expect(text).toContain('The whole answer.');
+    expect(text).not.toContain('half-streamed');
+    expect(h.slack.callsTo('chat.postMessage')).toHaveLength(1);
+  });
+
+  it('stops a turn at the wall-clock limit and says so', async () => {
+    h = await startHarness({ TURN_TIMEOUT_SECONDS: '1' });
+    h.anthropic.enqueue({ ...ok('never'), hangAfterEvents: 2 });
+    const ts = await h.mention('slow question');
+    await h.settle();
+    expect(threadText(h.thread(ts))).toContain('took longer than the 1-second limit');
+    expect(h.anthropic.abortedStreams).toBe(1);
+  });
+});
+
+describe('Slack faults', () => {
+  it('waits out a 429 on chat.postMessage and on the upload URL instead of dropping the reply', async () => {
+    h = await startHarness();
+    const png = h.anthropic.addOutputFile('chart.png', 'image/png', Buffer.from('png-bytes'));
+    h.slack.failNext('chat.postMessage', { status: 429, retryAfterSec: 1 });
+    h.slack.failNext('upload', { status: 429, retryAfterSec: 1 });
+    h.anthropic.enqueue({
+      kind: 'message',
+      content: [
+        blocks.bash('srvtoolu_1', 'python plot.py'),
+        blocks.bashResult('srvtoolu_1', { fileIds: [png] }),
+        blocks.text('Chart done.'),
+      ],
+    });
+    const ts = await h.mention('plot');
+    await h.settle();
+    expect(threadText(h.thread(ts))).toContain('Chart done.');
+    expect(h.slack.uploads.map((u) => u.filename)).toEqual(['chart.png']);
+  });
+});
+
+describe('lanes and limits', () => {
+  it('answers 50 messages of one thread strictly in order', async () => {
+    h = await startHarness({ MAX_CONCURRENT_TURNS: '8' });
+    h.anthropic.onMessage((body) => ok(`echo ${questionOf(body)}`));
+    const root = await h.mention('m1');
+    for (let i = 2; i <= 50; i++) await h.message(`m${i}`, { threadTs: root });
+    await h.settle();
+    const asked = h.anthropic.messageRequests().map(questionOf);
+    expect(asked).toEqual(Array.from({ length: 50 }, (_, i) => `m${i + 1}`));
+    expect(h.anthropic.maxConcurrentMessageStreams).toBe(1);
+    const answers = h
+      .thread(root)
+      .map((m) => threadText([m]).match(/echo (m\d+)/)?.[1])
+      .filter(Boolean);
+    expect(answers).toEqual(asked);
+  });
+
+  it('answers 100 threads at once, never running more than the global limit of 8', async () => {
+    h = await startHarness({ MAX_CONCURRENT_TURNS: '8', MAX_QUEUED_MESSAGES: '500' });
+    h.anthropic.onMessage((body) => ({ ...ok(`answer to ${questionOf(body)}`), delayMs: 40 }));
+    const roots: string[] = [];
+    await Promise.all(
+      Array.from({ length: 100 }, async (_, i) => {
+        roots[i] = await h!.mention(`thread ${i}`);
+      }),
+    );
+    await h.settle();
+    for (const [i, root] of roots.entries())
+      expect(threadText(h.thread(root))).toContain(`answer to thread ${i}`);
+    const max = h.anthropic.maxConcurrentMessageStreams;
+    console.info(`[measure] 100 threads, limit 8: max concurrent turns seen = ${max}`);
+    expect(max).toBeLessThanOrEqual(8);
+    expect(max).toBeGreaterThan(1);
+    expect(h.slack.callsTo('reactions.add').some((c) => c.params.name === 'hourglass_flowing_sand')).toBe(
+      true,
+    );
+  });
+
+  it('replies "busy" beyond the queue bound, and keeps the question for `retry`', async () => {
+    h = await startHarness({ MAX_CONCURRENT_TURNS: '1', MAX_QUEUED_MESSAGES: '2' });
+    h.anthropic.onMessage((body) => ({ ...ok(`answer to ${questionOf(body)}`), delayMs: 150 }));
+    await h.mention('first');
+    await h.mention('second');
+    const third = await h.mention('third');
+    await h.settle();
+    expect(threadText(h.thread(third))).toContain("I'm busy");
+    await h.mention('retry', { threadTs: third });
+    await h.settle();
+    expect(threadText(h.thread(third))).toContain('answer to third');
+  });
+});
+
+describe('crash safety', () => {
+  it('after kill -9 mid-turn, a restart on the same database answers the question exactly once', async () => {
+    const slack = await startFakeSlack();
+    const anthropic = await startFakeAnthropic();
+    const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-crash-'));
+    const port = 41_000 + Math.floor(Math.random() * 8_000);
+    const env = {
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      ANTHROPIC_API_KEY: 'sk-ant-test',
+      ANTHROPIC_BASE_URL: anthropic.url,
+      PORT: String(port),
+      DATABASE_PATH: join(dir, 'bot.db'),
+      LOG_LEVEL: 'warn',
+    };
+    let bot = spawnBot(env);
+    try {
+      await bot.ready(port);
+      anthropic.enqueue({ ...ok('never finished'), hangAfterEvents: 2 }, ok('The answer after the crash.'));
+      const ts = nextTs();
+      const envelope = loadFixture('app_mention_top_level');
+      Object.assign(envelope.event, { ts, event_ts: ts, text: `<@${slack.botUserId}> survive a crash` });
+      expect(
+        (
+          await sendEvent(`http://127.0.0.1:${port}/slack/events`, envelope, {
+            signingSecret: SIGNING_SECRET,
+          })
+        ).status,
+      ).toBe(200);
+      while (anthropic.messageRequests().length === 0) await new Promise((r) => setTimeout(r, 20));
+
+      bot.child.kill('SIGKILL');
+      await bot.exited;
+      bot = spawnBot(env);
+      await bot.ready(port);
+      const deadline = Date.now() + 15_000;
+      while (
+        !threadText(slack.messages(CHANNEL, ts)).includes('The answer after the crash.') &&
+        Date.now() < deadline
+      ) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(threadText(slack.messages(CHANNEL, ts))).toContain('The answer after the crash.');
+      await new Promise((r) => setTimeout(r, 300)); // anything duplicated would have arrived by now
+      expect(slack.messages(CHANNEL, ts)).toHaveLength(1);
+      expect(anthropic.messageRequests()).toHaveLength(2);
+    } finally {
+      bot.child.kill('SIGKILL');
+      await Promise.all([slack.close(), anthropic.close()]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

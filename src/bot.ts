@@ -7,9 +7,13 @@ import { createFileGateway } from './files/gateway.js';
 import { createIntake } from './intake.js';
 import type { Logger } from './log.js';
 import { boltLogger } from './slack/bolt-logger.js';
+import { registerAppHome } from './slack/listeners/app-home.js';
+import { registerAssistant } from './slack/listeners/assistant.js';
 import { registerListeners } from './slack/listeners/index.js';
+import { registerShowCode } from './slack/listeners/show-code.js';
 import { createSlackReplier } from './slack/reply.js';
 import { createStore, openDatabase } from './store/index.js';
+import { createReports } from './store/reports.js';
 import { runTurn } from './turn.js';
 import { createWorker } from './worker.js';
 
@@ -125,17 +129,28 @@ export async function createBot(config: Config, log: Logger) {
     runTurn: (msg, signal) => runTurn(turnDeps, msg, signal),
     runCommand: (msg, command) =>
       runCommand(
-        { store, replier, files, prices, maxFileMb: config.MAX_FILE_MB, requeue: (m) => worker.enqueue(m) },
+        {
+          store,
+          replier,
+          files,
+          prices,
+          maxFileMb: config.MAX_FILE_MB,
+          retry: (channelId, messageTs) => intake!.retry(channelId, messageTs),
+        },
         msg,
         command,
       ),
   });
-  registerListeners(app, { receive: intake.receive });
+  registerListeners(app, { receive: intake.receive, stop: intake.stop, retry: intake.retry, log });
+  registerAssistant(app, { receive: intake.receive, log });
+  registerShowCode(app, { store, log });
+  registerAppHome(app, { reports: createReports(db), log });
 
   return {
     app,
     store,
     worker,
+    intake,
     async start(): Promise<void> {
       await app.start(config.PORT);
       log.info(

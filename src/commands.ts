@@ -26,7 +26,8 @@ export interface CommandDeps {
   store: Store;
   replier: Replier;
   files: Pick<FileGateway, 'deleteFile'>;
-  requeue: (msg: ThreadMessage) => void;
+  /** Queues a finished message again; false when it is already queued or running. */
+  retry: (channelId: string, messageTs: string) => boolean;
   prices: Prices;
   maxFileMb: number;
 }
@@ -101,8 +102,7 @@ export async function runCommand(
         await replier.notice(msg, 'There is no failed question in this thread to retry.');
         break;
       }
-      store.inbox.markQueued(failed.channelId, failed.messageTs);
-      deps.requeue(failed.message);
+      deps.retry(failed.channelId, failed.messageTs);
       await replier.notice(msg, `🔁 Retrying: “${failed.message.text.slice(0, 200)}”`);
       break;
     }

@@ -28,7 +28,9 @@ const price = (fallback: number) =>
   z.coerce.number({ error: 'must be a number' }).min(0, 'must not be negative').default(fallback);
 const bool = (fallback: boolean) =>
   z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .string()
+    .transform((v) => v.toLowerCase())
+    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' }))
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 

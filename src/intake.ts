@@ -2,6 +2,7 @@ import type { Command } from './commands.js';
 import { parseCommand } from './commands.js';
 import { type ThreadMessage, threadKeyOf } from './domain.js';
 import type { Logger } from './log.js';
+import { messageKeyValue } from './slack/actions.js';
 import type { Store } from './store/index.js';
 import type { Replier, TurnOutcome } from './turn.js';
 import type { Worker } from './worker.js';
@@ -31,6 +32,8 @@ const RETRY_HINT = 'Reply `retry` in this thread to try again.';
 export function createIntake(deps: IntakeDeps) {
   const { store, log, replier } = deps;
   const shutdown = new AbortController();
+  /** Stop buttons of running turns, by "channel|ts". */
+  const running = new Map<string, AbortController>();
 
   /** Synchronous and fast: runs before Slack gets its ack. Returns whether the message was taken. */
   function receive(msg: ThreadMessage): boolean {
@@ -58,40 +61,61 @@ export function createIntake(deps: IntakeDeps) {
   /** Runs one inbox row: queued → running → done/failed, with a visible message whatever happens. */
   async function process(msg: ThreadMessage): Promise<void> {
     const { channelId, messageTs } = msg;
+    const key = messageKeyValue(msg);
     store.inbox.markRunning(channelId, messageTs);
     const timeout = AbortSignal.timeout(deps.turnTimeoutMs);
+    const stop = new AbortController();
+    running.set(key, stop);
     try {
       const command = msg.addressed ? parseCommand(msg.text) : null;
       const outcome = command
         ? await deps.runCommand(msg, command)
-        : await deps.runTurn(msg, AbortSignal.any([timeout, shutdown.signal]));
+        : await deps.runTurn(msg, AbortSignal.any([timeout, shutdown.signal, stop.signal]));
       if (outcome.status === 'answered') store.inbox.markDone(channelId, messageTs);
       else store.inbox.markFailed(channelId, messageTs, outcome.error);
     } catch (err) {
       if (shutdown.signal.aborted) {
         store.inbox.markQueued(channelId, messageTs); // picked up again on the next start
-        return;
+      } else if (stop.signal.aborted) {
+        store.inbox.markFailed(channelId, messageTs, 'stopped');
+        await report(msg, "🛑 Stopped. The thread's sandbox is kept, so you can ask again or retry.");
+      } else {
+        const timedOut = timeout.aborted;
+        log.error({ err, threadKey: threadKeyOf(msg), eventId: msg.eventId, timedOut }, 'turn failed');
+        store.inbox.markFailed(
+          channelId,
+          messageTs,
+          timedOut ? 'timeout' : err instanceof Error ? err.name : 'unknown',
+        );
+        await report(
+          msg,
+          timedOut
+            ? `⏱️ This took longer than the ${formatDuration(deps.turnTimeoutMs)} limit, so I stopped it. ${RETRY_HINT}`
+            : `⚠️ Something went wrong while answering this; the error was logged. ${RETRY_HINT}`,
+        );
       }
-      const timedOut = timeout.aborted;
-      log.error({ err, threadKey: threadKeyOf(msg), eventId: msg.eventId, timedOut }, 'turn failed');
-      store.inbox.markFailed(
-        channelId,
-        messageTs,
-        timedOut ? 'timeout' : err instanceof Error ? err.name : 'unknown',
-      );
-      await report(
-        msg,
-        timedOut
-          ? `⏱️ This took longer than the ${formatDuration(deps.turnTimeoutMs)} limit, so I stopped it. ${RETRY_HINT}`
-          : `⚠️ Something went wrong while answering this; the error was logged. ${RETRY_HINT}`,
-      );
+    } finally {
+      running.delete(key);
     }
+  }
+
+  /** The Stop button: aborts the running turn of that message, if any. */
+  function stop(key: string): boolean {
+    const controller = running.get(key);
+    controller?.abort(new Error('stopped by a user'));
+    return Boolean(controller);
+  }
+
+  /** The Retry button and `retry`: runs a finished or failed message again, once per click. */
+  function retry(channelId: string, messageTs: string): boolean {
+    const item = store.inbox.requeue(channelId, messageTs);
+    if (item) deps.worker.enqueue(item.message);
+    return Boolean(item);
   }
 
   async function report(msg: ThreadMessage, text: string): Promise<void> {
     try {
-      await replier.notice(msg, text);
-      await replier.done(msg, 'failed');
+      await replier.failure(msg, text);
     } catch (err) {
       log.error({ err, threadKey: threadKeyOf(msg) }, 'could not report a failure in Slack');
     }
@@ -126,6 +150,8 @@ export function createIntake(deps: IntakeDeps) {
     receive,
     process,
     resume,
+    stop,
+    retry,
     /** Aborts in-flight turns; they stay in the inbox and resume on the next start. */
     abortInFlight: () => shutdown.abort(new Error('shutting down')),
   };

@@ -4,7 +4,7 @@ import type { Analyst } from './claude/analyst.js';
 import { AnalystError } from './claude/errors.js';
 import { fitHistory, forHistory, uploadsFor } from './claude/history.js';
 import { systemPrompt } from './claude/prompt.js';
-import { answerText, type CodeRun, collectRuns } from './claude/result.js';
+import { answerText, type CodeRun, collectRuns, type StepEvent, stepEvent } from './claude/result.js';
 import { estimateCost, formatTokens, formatUsd, type Prices } from './commands.js';
 import type { CodeExecutionToolVersion } from './config.js';
 import { type ThreadMessage, type ThreadRef, threadKeyOf } from './domain.js';
@@ -23,6 +23,8 @@ export interface OutputFile {
 }
 
 export interface Answer {
+  /** Identifies the turn, e.g. for "Show code". */
+  turnId: string;
   /** Claude's answer, Markdown. */
   markdown: string;
   runs: CodeRun[];
@@ -33,6 +35,16 @@ export interface Answer {
   allowedUserIds: string[];
   /** One line of tokens and estimated cost, or absent. */
   receipt?: string;
+  /** Offer a Retry button (every code run failed). */
+  retryable: boolean;
+}
+
+/** The live view of one turn in the thread. */
+export interface Progress {
+  /** The progress message, once posted. */
+  ts: string | undefined;
+  step(event: StepEvent): void;
+  finish(outcome: 'answered' | 'failed' | 'stopped'): Promise<void>;
 }
 
 /** Slack output, as the turn needs it. */
@@ -42,8 +54,12 @@ export interface Replier {
   /** A visible "working" sign on the message, within a second of it arriving. */
   working(msg: ThreadMessage): Promise<void>;
   done(msg: ThreadMessage, outcome: 'answered' | 'failed'): Promise<void>;
+  /** Starts the live progress view of a turn. */
+  progress(msg: ThreadMessage, existingTs?: string): Promise<Progress>;
   notice(thread: ThreadRef, markdown: string): Promise<void>;
-  answer(thread: ThreadRef, answer: Answer): Promise<void>;
+  /** A failure of this message, with a Retry button, and the failed sign on the message. */
+  failure(msg: ThreadMessage, markdown: string): Promise<void>;
+  answer(msg: ThreadMessage, answer: Answer): Promise<void>;
 }
 
 /** Moving files between Slack, the Files API and back. */
@@ -91,7 +107,6 @@ export async function runTurn(
   const turnId = randomUUID();
   const threadKey = threadKeyOf(msg);
   const log = deps.log.child({ turnId, threadKey, eventId: msg.eventId });
-  const thread = store.threads.ensure({ ...msg, threadKey, toolVersion: deps.toolVersion });
   await replier.working(msg);
 
   const { added, notices } = await ingestFiles(deps, msg, threadKey);
@@ -105,69 +120,35 @@ export async function runTurn(
     return { status: 'answered' };
   }
 
+  // A re-run (after a restart or Retry) updates the message's earlier progress view instead of adding one.
+  const progress = await replier.progress(msg, store.inbox.progressTs(msg.channelId, msg.messageTs));
+  if (progress.ts) store.inbox.setProgressTs(msg.channelId, msg.messageTs, progress.ts);
   const files = store.files.list(threadKey);
-  const question: Anthropic.ContentBlockParam[] = [
-    { type: 'text', text: `Question from Slack user ${msg.userId}:\n${msg.text}` },
-    ...uploadsFor(files, thread.containerId),
-  ];
-  const history = fitHistory(store.history.list(threadKey), deps.historyTokenBudget);
-  let sentUploads = question.flatMap((b) => (b.type === 'container_upload' ? [b.file_id] : []));
-
-  let result: Awaited<ReturnType<Analyst['ask']>>;
+  let result: AskOutcome;
   try {
-    result = await deps.analyst.ask({
-      toolVersion: thread.toolVersion as CodeExecutionToolVersion,
-      system: systemPrompt(files),
-      history,
-      userContent: question,
-      containerId: thread.containerId,
-      log,
-      ...(signal ? { signal } : {}),
-      onContainerLost: () => {
-        store.threads.setContainer(threadKey, null, null);
-        const reattach = uploadsFor(files, null);
-        sentUploads = reattach.map((b) => b.file_id);
-        const note: Anthropic.TextBlockParam = {
-          type: 'text',
-          text: "Note: the sandbox was reset. Earlier variables and intermediate files are gone; the thread's input files were re-attached.",
-        };
-        return {
-          history,
-          userContent: [note, ...question.filter((b) => b.type !== 'container_upload'), ...reattach],
-        };
-      },
-    });
+    result = await askClaude(deps, msg, files, progress, log, signal);
   } catch (err) {
+    const aborted = !(err instanceof AnalystError) || err.code === 'aborted';
+    await progress.finish(aborted ? 'stopped' : 'failed');
     // Aborts (timeout, shutdown, Stop) are the caller's to explain: it knows which signal fired.
-    if (!(err instanceof AnalystError) || err.code === 'aborted') throw err;
-    const retry = err.transient ? ' Your question is kept: reply `retry` in this thread to try again.' : '';
-    await replier.notice(msg, `⚠️ I couldn't answer: ${err.userMessage}${retry}`);
-    await replier.done(msg, 'failed');
+    if (aborted) throw err;
+    const keep = err.transient ? ' Your question is kept: reply `retry` in this thread to try again.' : '';
+    await replier.failure(msg, `⚠️ I couldn't answer: ${err.userMessage}${keep}`);
     return { status: 'failed', error: err.code };
   }
 
-  if (result.container) {
-    store.threads.setContainer(threadKey, result.container.id, result.container.expiresAt);
-    store.files.markAttached(threadKey, sentUploads, result.container.id);
-  }
+  const runs = collectRuns(result.assistantContent);
+  store.usage.record({ turnId, threadKey, model: deps.model, ...result.usage, codeRuns: runs.length });
   if (result.containerReplaced) {
     const restored = files.map((f) => f.name).join(', ') || 'none';
     notices.unshift(
       `♻️ This thread's sandbox had expired, so I started a new one: earlier variables were reset. Files restored: ${restored}.`,
     );
   }
-  store.usage.record({
-    turnId,
-    threadKey,
-    model: deps.model,
-    ...result.usage,
-    codeRuns: collectRuns(result.assistantContent).length,
-  });
-
   if (result.stopReason === 'refusal') {
     // A refused turn is dropped from history so it cannot steer later answers.
-    await replier.notice(msg, 'Claude declined to answer this question.');
-    await replier.done(msg, 'failed');
+    await progress.finish('failed');
+    await replier.failure(msg, 'Claude declined to answer this question.');
     return { status: 'failed', error: 'refusal' };
   }
   store.saveTurn(msg, threadKey, turnId, [
@@ -176,14 +157,17 @@ export async function runTurn(
   ]);
   notices.push(...stopNotices(result));
 
-  const runs = collectRuns(result.assistantContent);
   const outputs = await fetchOutputs(deps, runs, notices, log);
+  const allFailed = runs.length > 0 && runs.every((r) => r.failed);
+  await progress.finish(runs.some((r) => r.failed) ? 'failed' : 'answered');
   await replier.answer(msg, {
+    turnId,
     markdown: answerText(result.assistantContent) || '_(Claude gave no written answer.)_',
     runs,
     notices,
     outputs,
     allowedUserIds: [msg.userId],
+    retryable: allFailed,
     ...(deps.prices ? { receipt: costReceipt(deps.prices, result.usage, runs.length > 0) } : {}),
   });
   if (deps.deleteOutputFiles) await Promise.allSettled(outputs.map((o) => deps.files.deleteFile(o.fileId)));
@@ -193,6 +177,60 @@ export async function runTurn(
     'turn answered',
   );
   return { status: 'answered' };
+}
+
+type AskOutcome = Awaited<ReturnType<Analyst['ask']>>;
+
+/** One request to Claude in the thread's container, recording the container it ran in. */
+async function askClaude(
+  deps: TurnDeps,
+  msg: ThreadMessage,
+  files: ThreadFile[],
+  progress: Progress,
+  log: Logger,
+  signal: AbortSignal | undefined,
+): Promise<AskOutcome> {
+  const { store } = deps;
+  const threadKey = threadKeyOf(msg);
+  const thread = store.threads.ensure({ ...msg, threadKey, toolVersion: deps.toolVersion });
+  const question: Anthropic.ContentBlockParam[] = [
+    { type: 'text', text: `Question from Slack user ${msg.userId}:\n${msg.text}` },
+    ...uploadsFor(files, thread.containerId),
+  ];
+  const history = fitHistory(store.history.list(threadKey), deps.historyTokenBudget);
+  let sentUploads = question.flatMap((b) => (b.type === 'container_upload' ? [b.file_id] : []));
+
+  const result = await deps.analyst.ask({
+    toolVersion: thread.toolVersion as CodeExecutionToolVersion,
+    system: systemPrompt(files),
+    history,
+    userContent: question,
+    containerId: thread.containerId,
+    log,
+    onBlock: (block) => {
+      const event = stepEvent(block);
+      if (event) progress.step(event);
+    },
+    ...(signal ? { signal } : {}),
+    onContainerLost: () => {
+      store.threads.setContainer(threadKey, null, null);
+      const reattach = uploadsFor(files, null);
+      sentUploads = reattach.map((b) => b.file_id);
+      const note: Anthropic.TextBlockParam = {
+        type: 'text',
+        text: "Note: the sandbox was reset. Earlier variables and intermediate files are gone; the thread's input files were re-attached.",
+      };
+      return {
+        history,
+        userContent: [note, ...question.filter((b) => b.type !== 'container_upload'), ...reattach],
+      };
+    },
+  });
+  if (result.container) {
+    store.threads.setContainer(threadKey, result.container.id, result.container.expiresAt);
+    store.files.markAttached(threadKey, sentUploads, result.container.id);
+  }
+  return result;
 }
 
 /**

@@ -20,13 +20,15 @@ export function createWorker(opts: WorkerOptions) {
   let pending = 0;
 
   async function withSlot(fn: () => Promise<void>): Promise<void> {
+    // A freed slot is handed straight to a waiter, so a newcomer can never slip in between.
     if (active >= opts.maxConcurrent) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
+    else active++;
     try {
       await fn();
     } finally {
-      active--;
-      waiting.shift()?.();
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
     }
   }
 

@@ -15,6 +15,8 @@ export interface AskParams {
    */
   onContainerLost: () => { history: Anthropic.MessageParam[]; userContent: Anthropic.ContentBlockParam[] };
   signal?: AbortSignal;
+  /** Each content block as it completes while streaming (for live progress). */
+  onBlock?: (block: Anthropic.ContentBlock) => void;
   log: Logger;
 }
 
@@ -141,6 +143,7 @@ export function createAnalyst(opts: AnalystOptions) {
   ): Promise<Anthropic.Message> {
     for (let attempt = 0; ; attempt++) {
       const stream = opts.client.messages.stream(params, p.signal ? { signal: p.signal } : {});
+      if (p.onBlock) stream.on('contentBlock', p.onBlock);
       try {
         const message = await stream.finalMessage();
         if (stream.request_id) requestIds.push(stream.request_id);

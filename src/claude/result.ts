@@ -140,3 +140,24 @@ export function answerText(content: readonly Block[]): string {
       .join('\n\n');
   return texts(lastTool + 1) || texts(0);
 }
+
+/** A live view of a turn while it streams: a code run starting or finishing. */
+export type StepEvent =
+  | { type: 'started'; id: string; kind: CodeRun['kind']; input: string }
+  | { type: 'finished'; id: string; failed: boolean };
+
+const KIND_BY_TOOL: Record<string, CodeRun['kind']> = {
+  bash_code_execution: 'bash',
+  code_execution: 'python',
+  text_editor_code_execution: 'file_edit',
+};
+
+/** The step event a completed content block stands for, if any. */
+export function stepEvent(block: Block): StepEvent | undefined {
+  if (block.type === 'server_tool_use') {
+    const kind = KIND_BY_TOOL[block.name];
+    return kind && { type: 'started', id: block.id, kind, input: describeInput(block) };
+  }
+  const run = toRun(block, new Map());
+  return run && { type: 'finished', id: run.toolUseId, failed: run.failed };
+}

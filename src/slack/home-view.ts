@@ -50,11 +50,13 @@ export function buildHomeView(input: HomeViewInput = {}): HomeView {
     header('Thread commands'),
     section(
       [
-        'Send one of these in a thread I am part of (mention me in channels):',
+        `Send one of these as the whole message in a thread I am part of, e.g. ${bot} reset ` +
+          '(in direct messages the word alone is enough):',
         '• `help` — what I can do',
-        "• `reset` — start the thread's sandbox and conversation afresh",
-        '• `usage` — turns, tokens and code runs used in this thread',
+        '• `reset` — start a fresh sandbox for the thread (earlier variables and intermediate files are gone)',
+        '• `usage` — answers, tokens and estimated cost of this thread',
         '• `forget` — delete everything I stored about this thread',
+        "• `retry` — ask the thread's last failed question again",
       ].join('\n'),
     ),
     context(

@@ -1,3 +1,4 @@
+import type { Button, KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import type { CodeRun } from '../claude/result.js';
 import type { ThreadMessage, ThreadRef } from '../domain.js';
@@ -6,7 +7,9 @@ import { neutraliseMentions } from '../text/mentions.js';
 import { redactSecrets } from '../text/redact.js';
 import { codeFence, escapeMrkdwn, splitMarkdown, tail } from '../text/slack-markdown.js';
 import type { Answer, Replier } from '../turn.js';
+import { ACTIONS, button, messageKeyValue } from './actions.js';
 import { slackErrorCode } from './errors.js';
+import { startProgress } from './progress.js';
 
 const WORKING_REACTION = 'eyes';
 const QUEUED_REACTION = 'hourglass_flowing_sand';
@@ -18,13 +21,17 @@ const sanitise = (text: string, allowedUserIds: readonly string[]) =>
 
 /** Posts into threads: answers as Markdown blocks split within Slack's limits, failures flagged, files uploaded. */
 export function createSlackReplier(client: WebClient, log: Logger): Replier {
-  async function post(thread: ThreadRef, markdown: string): Promise<void> {
-    for (const chunk of splitMarkdown(markdown)) {
+  /** Posts Markdown split across messages within Slack's limits; buttons go under the last part. */
+  async function post(thread: ThreadRef, markdown: string, buttons: Button[] = []): Promise<void> {
+    const chunks = splitMarkdown(markdown);
+    for (const [i, chunk] of chunks.entries()) {
+      const actions: KnownBlock[] =
+        i === chunks.length - 1 && buttons.length > 0 ? [{ type: 'actions', elements: buttons }] : [];
       await client.chat.postMessage({
         channel: thread.channelId,
         thread_ts: thread.threadTs, // say() alone would post top-level
         text: escapeMrkdwn(chunk.slice(0, 300)), // notification fallback
-        blocks: [{ type: 'markdown', text: chunk }],
+        blocks: [{ type: 'markdown', text: chunk }, ...actions],
         unfurl_links: false,
         unfurl_media: false,
       });
@@ -58,9 +65,22 @@ export function createSlackReplier(client: WebClient, log: Logger): Replier {
       await react(msg, WORKING_REACTION, true);
       await react(msg, OUTCOME_REACTION[outcome]);
     },
+    progress: (msg, existingTs) => startProgress(client, msg, log, existingTs),
     notice: (thread, markdown) => post(thread, sanitise(markdown, [])),
-    async answer(thread, answer) {
-      await post(thread, sanitise(composeAnswer(answer), answer.allowedUserIds));
+    async failure(msg, markdown) {
+      await post(msg, sanitise(markdown, []), [
+        button(ACTIONS.retry, 'Retry', messageKeyValue(msg), 'primary'),
+      ]);
+      await react(msg, WORKING_REACTION, true);
+      await react(msg, OUTCOME_REACTION.failed);
+    },
+    async answer(msg, answer) {
+      const thread = msg;
+      const buttons = [
+        ...(answer.runs.length > 0 ? [button(ACTIONS.showCode, 'Show code', answer.turnId)] : []),
+        ...(answer.retryable ? [button(ACTIONS.retry, 'Retry', messageKeyValue(msg))] : []),
+      ];
+      await post(thread, sanitise(composeAnswer(answer), answer.allowedUserIds), buttons);
       if (answer.outputs.length === 0) return;
       // Images first so charts lead; one upload message for all files of the turn.
       const ordered = [...answer.outputs].sort(

@@ -56,6 +56,18 @@ export function createInbox(db: Db) {
      WHERE thread_key = ? AND status = 'failed' ORDER BY received_at DESC, message_ts DESC LIMIT 1`,
   );
   const markSaved = db.prepare('UPDATE inbox SET saved_at = ? WHERE channel_id = ? AND message_ts = ?');
+  const setProgressTs = db.prepare(
+    'UPDATE inbox SET progress_ts = ? WHERE channel_id = ? AND message_ts = ?',
+  );
+  const getProgressTs = db.prepare<[string, string], { progress_ts: string | null }>(
+    'SELECT progress_ts FROM inbox WHERE channel_id = ? AND message_ts = ?',
+  );
+  // Only a finished message goes back to the queue, so a double click runs it once.
+  const requeue = db.prepare<[number, string, string], RawItem>(
+    `UPDATE inbox SET status = 'queued', saved_at = NULL, last_error = NULL, updated_at = ?
+     WHERE channel_id = ? AND message_ts = ? AND status IN ('done', 'failed')
+     RETURNING channel_id, message_ts, message_json, status, attempts, saved_at`,
+  );
   const countOpen = db.prepare<[], { n: number }>(
     `SELECT COUNT(*) AS n FROM inbox WHERE status IN ('queued', 'running')`,
   );
@@ -85,6 +97,16 @@ export function createInbox(db: Db) {
     /** Part of the same transaction that stores the turn's history. */
     markSaved: (channelId: string, messageTs: string) => void markSaved.run(Date.now(), channelId, messageTs),
     open: (): InboxItem[] => open.all().map(toItem),
+    /** The progress message posted for this message, if any. */
+    progressTs: (channelId: string, messageTs: string): string | undefined =>
+      getProgressTs.get(channelId, messageTs)?.progress_ts ?? undefined,
+    setProgressTs: (channelId: string, messageTs: string, ts: string) =>
+      void setProgressTs.run(ts, channelId, messageTs),
+    /** Queues a done or failed message again; undefined when it is unknown, queued or running. */
+    requeue(channelId: string, messageTs: string): InboxItem | undefined {
+      const raw = requeue.get(Date.now(), channelId, messageTs);
+      return raw && toItem(raw);
+    },
     /** The thread's most recent failed message, for `retry`. */
     lastFailed(threadKey: string): InboxItem | undefined {
       const raw = lastFailed.get(threadKey);

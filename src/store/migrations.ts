@@ -71,4 +71,6 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: when a turn's result was stored, so a restart never re-runs a turn whose answer exists.
   `ALTER TABLE inbox ADD COLUMN saved_at INTEGER;`,
+  // 3: the message's progress message, so a re-run updates it instead of leaving a stale one behind.
+  `ALTER TABLE inbox ADD COLUMN progress_ts TEXT;`,
 ];

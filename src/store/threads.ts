@@ -46,7 +46,10 @@ export function createThreadStore(db: Db) {
   );
   const setContainer = db.prepare(
     `UPDATE threads SET
-       container_created_at = CASE WHEN container_id IS @containerId THEN container_created_at ELSE @now END,
+       container_created_at = CASE
+         WHEN @containerId IS NULL THEN NULL
+         WHEN container_id IS @containerId THEN container_created_at
+         ELSE @now END,
        container_id = @containerId, container_expires_at = @expiresAt, updated_at = @now
      WHERE thread_key = @threadKey`,
   );

@@ -10,7 +10,9 @@ import {
   blocks,
   CHANNEL,
   type Harness,
+  markdownPosts,
   nextTs,
+  progressPosts,
   SIGNING_SECRET,
   startHarness,
   threadText,
@@ -81,7 +83,7 @@ describe('Anthropic faults', () => {
     const text = threadText(h.thread(ts));
     expect(text).toContain('The whole answer.');
     expect(text).not.toContain('half-streamed');
-    expect(h.slack.callsTo('chat.postMessage')).toHaveLength(1);
+    expect(markdownPosts(h.thread(ts))).toHaveLength(1);
   });
 
   it('stops a turn at the wall-clock limit and says so', async () => {
@@ -212,7 +214,11 @@ describe('crash safety', () => {
       }
       expect(threadText(slack.messages(CHANNEL, ts))).toContain('The answer after the crash.');
       await new Promise((r) => setTimeout(r, 300)); // anything duplicated would have arrived by now
-      expect(slack.messages(CHANNEL, ts)).toHaveLength(1);
+      const thread = slack.messages(CHANNEL, ts);
+      expect(markdownPosts(thread)).toHaveLength(1);
+      // The interrupted attempt's progress message was reused and finished, not left "working".
+      expect(progressPosts(thread)).toHaveLength(1);
+      expect(threadText(progressPosts(thread))).toContain('Done');
       expect(anthropic.messageRequests()).toHaveLength(2);
     } finally {
       bot.child.kill('SIGKILL');

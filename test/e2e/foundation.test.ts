@@ -1,6 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadFixture } from '../fakes/fake-slack.js';
-import { blocks, CHANNEL, type Harness, OTHER_HUMAN, startHarness, threadText } from './harness.js';
+import {
+  blocks,
+  CHANNEL,
+  type Harness,
+  markdownPosts,
+  OTHER_HUMAN,
+  progressPosts,
+  startHarness,
+  threadText,
+} from './harness.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -149,7 +158,8 @@ describe('the bot stays out of human chatter', () => {
     await h.send({ ...loadFixture('message_mention_top_level') });
     await h.settle();
     expect(h.anthropic.messageRequests()).toHaveLength(1);
-    expect(h.slack.callsTo('chat.postMessage')).toHaveLength(1);
+    expect(markdownPosts(h.slack.messages(CHANNEL))).toHaveLength(1);
+    expect(progressPosts(h.slack.messages(CHANNEL))).toHaveLength(1);
   });
 
   it('rejects a request with a bad signature', async () => {

@@ -238,3 +238,15 @@ export const blocks = {
     };
   },
 };
+
+/** Messages that carry Markdown (answers and notices), as opposed to the progress message. */
+export function markdownPosts(messages: PostedMessage[]): PostedMessage[] {
+  return messages.filter((m) => (m.blocks ?? []).some((b) => (b as { type?: string }).type === 'markdown'));
+}
+
+/** The progress message(s) of a thread. */
+export function progressPosts(messages: PostedMessage[]): PostedMessage[] {
+  return messages.filter(
+    (m) => !(m.blocks ?? []).some((b) => (b as { type?: string }).type === 'markdown') && !m.files,
+  );
+}

@@ -1,18 +1,11 @@
 /**
  * Slack-native surfaces against the fake Slack: the "Show code" button, the AI assistant pane and the App Home.
- * src/bot.ts does not wire these yet, so each test registers them on the running bot's app (Bolt accepts
- * listeners added after start) the way the composition root will.
  */
 import { request as httpRequest } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { threadKeyOf } from '../../src/domain.js';
-import { createIntake } from '../../src/intake.js';
-import { createLogger } from '../../src/log.js';
-import { registerAppHome } from '../../src/slack/listeners/app-home.js';
-import { GREETING, registerAssistant, SUGGESTED_PROMPTS } from '../../src/slack/listeners/assistant.js';
-import { CODE_NOT_STORED, registerShowCode } from '../../src/slack/listeners/show-code.js';
-import { createReports } from '../../src/store/reports.js';
-import type { Replier } from '../../src/turn.js';
+import { GREETING, SUGGESTED_PROMPTS } from '../../src/slack/listeners/assistant.js';
+import { CODE_NOT_STORED } from '../../src/slack/listeners/show-code.js';
 import { loadFixture, type PostedMessage, signSlackRequest } from '../fakes/fake-slack.js';
 import {
   blocks,
@@ -27,7 +20,6 @@ import {
 } from './harness.js';
 
 const DM = 'D08CSVDM01X';
-const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 
 let h: Harness;
 beforeEach(async () => {
@@ -36,25 +28,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await h.close();
 });
-
-/** The wiring src/bot.ts will get, on the harness's running bot. */
-function wire(): void {
-  const app = h.bot.app;
-  registerShowCode(app, { store: h.bot.store, log });
-  registerAppHome(app, { reports: createReports(h.bot.store.db), log });
-  // The bot's own intake is not exposed; an intake over the same store and worker receives exactly as it does,
-  // and the worker runs every message through the bot's real turn pipeline.
-  const intake = createIntake({
-    store: h.bot.store,
-    worker: h.bot.worker,
-    replier: {} as Replier,
-    log,
-    toolVersion: 'code_execution_20260521',
-    runTurn: () => Promise.reject(new Error('the bot worker runs turns')),
-    turnTimeoutMs: 60_000,
-  });
-  registerAssistant(app, { receive: intake.receive, log });
-}
 
 async function waitFor<T>(probe: () => T | undefined | false, what: string, timeoutMs = 5_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -165,7 +138,6 @@ const THREE_RUNS = {
 
 describe('show code', () => {
   it('posts every run of the answer in order, with its code and exit code, in the same thread', async () => {
-    wire();
     const { root, answer, turnId } = await answeredThread(THREE_RUNS);
     const before = h.thread(root).length;
 
@@ -191,13 +163,12 @@ describe('show code', () => {
     expect(at('python slow.py')).toBeGreaterThan(at('**Run 3'));
     for (const p of posts) {
       expect(p.blocks).toHaveLength(1);
-      expect((p.blocks?.[0] as { type: string }).type).toBe('markdown');
+      expect(p.blocks?.[0]).toMatchObject({ type: 'markdown' });
     }
     expect(h.slack.callsTo('chat.postEphemeral')).toHaveLength(0);
   });
 
   it('uploads the full output of a long run as run-<n>.txt into the thread', async () => {
-    wire();
     const stdout = `${Array.from({ length: 500 }, (_, i) => `row ${i},${i * 3}`).join('\n')}\n`;
     const { root, answer, turnId } = await answeredThread({
       kind: 'message',
@@ -216,7 +187,6 @@ describe('show code', () => {
   });
 
   it('reveals nothing for a forged turn id or a turn of another thread', async () => {
-    wire();
     const a = await answeredThread(THREE_RUNS);
     h.anthropic.enqueue({ kind: 'message', content: [blocks.text('No code needed.')] });
     const otherRoot = await h.mention('say hi', { user: OTHER_HUMAN });
@@ -248,7 +218,6 @@ describe('show code', () => {
   });
 
   it('answers "no longer stored" in the thread when an ephemeral message cannot be posted', async () => {
-    wire();
     const { root, answer } = await answeredThread(THREE_RUNS);
     h.slack.failNext('chat.postEphemeral', { body: { ok: false, error: 'user_not_in_channel' } });
     await sendInteraction(showCodeClick(answer, 'gone-turn'));
@@ -265,7 +234,6 @@ describe('assistant pane', () => {
   const ASSISTANT_TS = '1795790400.000100';
 
   it('greets a new assistant thread and offers suggested prompts', async () => {
-    wire();
     const res = await h.send({ ...started(), event_id: 'Ev0NATIVE0001' });
     expect(res.status).toBe(200);
 
@@ -281,7 +249,6 @@ describe('assistant pane', () => {
   });
 
   it('answers a question in an assistant (DM) thread through the normal pipeline and titles the thread', async () => {
-    wire();
     await h.send({ ...started(), event_id: 'Ev0NATIVE0002' });
     h.anthropic.enqueue({
       kind: 'message',
@@ -319,7 +286,6 @@ describe('assistant pane', () => {
   });
 
   it('still answers top-level DMs through app.message', async () => {
-    wire();
     h.anthropic.enqueue({ kind: 'message', content: [blocks.text('Hello from the DM.')] });
     const ts = await h.message('hello', { channel: DM, channelType: 'im' });
     await h.settle();
@@ -354,7 +320,6 @@ describe('App Home', () => {
   }
 
   it('publishes the guide without admin sections for a regular user (users.info not available)', async () => {
-    wire();
     await someHistory();
     const res = await h.send(homeOpened());
     expect(res.status).toBe(200);
@@ -372,7 +337,6 @@ describe('App Home', () => {
   });
 
   it('does not show admin sections to a member users.info says is not an admin', async () => {
-    wire();
     await someHistory();
     h.slack.failNext('users.info', {
       body: { ok: true, user: { id: OTHER_HUMAN, is_admin: false, is_owner: false } },
@@ -383,7 +347,6 @@ describe('App Home', () => {
   });
 
   it('adds usage by channel and recent failures for a workspace admin', async () => {
-    wire();
     await someHistory();
     h.slack.failNext('users.info', {
       body: { ok: true, user: { id: HUMAN, is_admin: true, is_owner: false, deleted: false } },
@@ -399,7 +362,6 @@ describe('App Home', () => {
   });
 
   it('publishes nothing when the Messages tab is opened', async () => {
-    wire();
     await h.send(homeOpened('messages'));
     await pause(300);
     expect(h.slack.callsTo('views.publish')).toHaveLength(0);

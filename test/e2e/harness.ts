@@ -12,6 +12,7 @@ import {
   loadFixture,
   type PostedMessage,
   sendEvent,
+  signSlackRequest,
   startFakeSlack,
 } from '../fakes/fake-slack.js';
 
@@ -59,6 +60,17 @@ export interface Harness {
     opts?: { threadTs?: string; files?: object[]; user?: string; channelType?: string; channel?: string },
   ): Promise<string>;
   thread(threadTs: string, channel?: string): PostedMessage[];
+  /** Posts a signed interactivity payload (form-encoded `payload=<json>`), as Slack does for button clicks. */
+  interact(payload: object): Promise<{ status: number; body: string }>;
+  /**
+   * Clicks the button with `actionId` on a message the bot posted, as `user`. `value` overrides the
+   * button's value (to forge one).
+   */
+  click(
+    message: PostedMessage,
+    actionId: string,
+    opts?: { user?: string; value?: string },
+  ): Promise<{ status: number; body: string }>;
   /** Waits until the bot has posted in the thread and finished (its inbox is empty). */
   settle(): Promise<void>;
   restart(): Promise<void>;
@@ -160,6 +172,15 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       return ts;
     },
     thread: (threadTs, channel = CHANNEL) => slack.messages(channel, threadTs),
+    interact: (payload) => postSigned(eventsUrl, `payload=${encodeURIComponent(JSON.stringify(payload))}`),
+    click(message, actionId, opts = {}) {
+      const button = buttonsOf(message).find((b) => b.action_id === actionId);
+      if (!button && opts.value === undefined)
+        throw new Error(`no ${actionId} button on message ${message.ts}`);
+      return h.interact(
+        blockActions(slack, message, actionId, opts.value ?? button!.value, opts.user ?? HUMAN),
+      );
+    },
     async settle() {
       const deadline = Date.now() + 15_000;
       await new Promise((r) => setTimeout(r, 30));
@@ -249,4 +270,79 @@ export function progressPosts(messages: PostedMessage[]): PostedMessage[] {
   return messages.filter(
     (m) => !(m.blocks ?? []).some((b) => (b as { type?: string }).type === 'markdown') && !m.files,
   );
+}
+
+interface PostedButton {
+  action_id: string;
+  value: string;
+}
+
+/** The buttons of a posted message's actions blocks. */
+export function buttonsOf(message: PostedMessage): PostedButton[] {
+  return (message.blocks ?? []).flatMap((b) => {
+    const block = b as { type?: string; elements?: PostedButton[] };
+    return block.type === 'actions' ? (block.elements ?? []) : [];
+  });
+}
+
+/** A block_actions payload in Slack's documented shape, for a click on a button of `message`. */
+function blockActions(
+  slack: FakeSlack,
+  message: PostedMessage,
+  actionId: string,
+  value: string,
+  user: string,
+) {
+  const thread = message.thread_ts ? { thread_ts: message.thread_ts } : {};
+  return {
+    type: 'block_actions',
+    user: { id: user, username: 'analyst', name: 'analyst', team_id: slack.teamId },
+    api_app_id: 'A08CSVAN1YZ',
+    token: 'Jhj5dZrVaK7ZwHHjRyZWjbDl',
+    container: {
+      type: 'message',
+      message_ts: message.ts,
+      channel_id: message.channel,
+      is_ephemeral: false,
+      ...thread,
+    },
+    trigger_id: '1795700000.123.abcdef',
+    team: { id: slack.teamId, domain: 'acme' },
+    enterprise: null,
+    is_enterprise_install: false,
+    channel: { id: message.channel, name: 'data-team' },
+    message: {
+      type: 'message',
+      user: slack.botUserId,
+      bot_id: slack.botId,
+      ts: message.ts,
+      ...thread,
+      text: message.text ?? '',
+      blocks: message.blocks ?? [],
+    },
+    state: { values: {} },
+    response_url: 'https://hooks.slack.com/actions/T07QWERT1AB/1/abc',
+    actions: [
+      {
+        action_id: actionId,
+        block_id: 'actions',
+        type: 'button',
+        value,
+        action_ts: String(Date.now() / 1000),
+      },
+    ],
+  };
+}
+
+/** POSTs a form-encoded body signed like Slack's interactivity requests. */
+async function postSigned(url: string, body: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...signSlackRequest(body, SIGNING_SECRET),
+    },
+    body,
+  });
+  return { status: res.status, body: await res.text() };
 }

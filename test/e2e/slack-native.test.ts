@@ -1,20 +1,19 @@
 /**
  * Slack-native surfaces against the fake Slack: the "Show code" button, the AI assistant pane and the App Home.
  */
-import { request as httpRequest } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { threadKeyOf } from '../../src/domain.js';
 import { GREETING, SUGGESTED_PROMPTS } from '../../src/slack/listeners/assistant.js';
 import { CODE_NOT_STORED } from '../../src/slack/listeners/show-code.js';
-import { loadFixture, type PostedMessage, signSlackRequest } from '../fakes/fake-slack.js';
+import { loadFixture } from '../fakes/fake-slack.js';
 import {
   blocks,
+  buttonsOf,
   CHANNEL,
   type Harness,
   HUMAN,
   nextTs,
   OTHER_HUMAN,
-  SIGNING_SECRET,
   startHarness,
   threadText,
 } from './harness.js';
@@ -40,69 +39,6 @@ async function waitFor<T>(probe: () => T | undefined | false, what: string, time
 }
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** An interactivity request as Slack sends it: form-encoded `payload=<json>`, signed over the raw body. */
-function sendInteraction(payload: object): Promise<{ status: number; body: string }> {
-  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-  const headers = {
-    'content-type': 'application/x-www-form-urlencoded',
-    'content-length': Buffer.byteLength(body),
-    ...signSlackRequest(body, SIGNING_SECRET),
-  };
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(h.eventsUrl, { method: 'POST', headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** A block_actions payload for a click on the "Show code" button of `answer`. */
-function showCodeClick(answer: PostedMessage, turnId: string, user = HUMAN) {
-  return {
-    type: 'block_actions',
-    user: { id: user, username: 'analyst', name: 'analyst', team_id: h.slack.teamId },
-    api_app_id: 'A08CSVAN1YZ',
-    token: 'Jhj5dZrVaK7ZwHHjRyZWjbDl',
-    container: {
-      type: 'message',
-      message_ts: answer.ts,
-      channel_id: answer.channel,
-      is_ephemeral: false,
-      ...(answer.thread_ts ? { thread_ts: answer.thread_ts } : {}),
-    },
-    trigger_id: '1795700000.123.abcdef',
-    team: { id: h.slack.teamId, domain: 'acme' },
-    enterprise: null,
-    is_enterprise_install: false,
-    channel: { id: answer.channel, name: 'data-team' },
-    message: {
-      type: 'message',
-      user: h.slack.botUserId,
-      bot_id: h.slack.botId,
-      ts: answer.ts,
-      ...(answer.thread_ts ? { thread_ts: answer.thread_ts } : {}),
-      text: answer.text ?? '',
-      blocks: answer.blocks ?? [],
-    },
-    state: { values: {} },
-    response_url: 'https://hooks.slack.com/actions/T07QWERT1AB/1/abc',
-    actions: [
-      {
-        action_id: 'show_code',
-        block_id: 'answer_actions',
-        text: { type: 'plain_text', text: 'Show code', emoji: true },
-        value: turnId,
-        type: 'button',
-        action_ts: String(Date.now() / 1000),
-      },
-    ],
-  };
-}
-
 const turnIdsOf = (threadTs: string, channel = CHANNEL) => [
   ...new Set(
     h.bot.store.history
@@ -116,7 +52,7 @@ async function answeredThread(content: Parameters<Harness['anthropic']['enqueue'
   h.anthropic.enqueue(content);
   const root = await h.mention('how are sales doing?');
   await h.settle();
-  const answer = h.thread(root).find((m) => (m.blocks ?? []).length > 0);
+  const answer = h.thread(root).find((m) => buttonsOf(m).some((b) => b.action_id === 'show_code'));
   const [turnId] = turnIdsOf(root);
   if (!answer || !turnId) throw new Error('the question was not answered');
   return { root, answer, turnId };
@@ -141,7 +77,8 @@ describe('show code', () => {
     const { root, answer, turnId } = await answeredThread(THREE_RUNS);
     const before = h.thread(root).length;
 
-    const res = await sendInteraction(showCodeClick(answer, turnId));
+    const res = await h.click(answer, 'show_code'); // the button the bot posted carries the turn id
+    expect(buttonsOf(answer).find((b) => b.action_id === 'show_code')?.value).toBe(turnId);
     expect(res.status).toBe(200);
     const posts = await waitFor(() => {
       const added = h.thread(root).slice(before);
@@ -170,7 +107,7 @@ describe('show code', () => {
 
   it('uploads the full output of a long run as run-<n>.txt into the thread', async () => {
     const stdout = `${Array.from({ length: 500 }, (_, i) => `row ${i},${i * 3}`).join('\n')}\n`;
-    const { root, answer, turnId } = await answeredThread({
+    const { root, answer } = await answeredThread({
       kind: 'message',
       content: [
         blocks.bash('srvtoolu_1', 'cat /tmp/out.csv'),
@@ -178,7 +115,7 @@ describe('show code', () => {
         blocks.text('Here it is.'),
       ],
     });
-    await sendInteraction(showCodeClick(answer, turnId));
+    await h.click(answer, 'show_code');
     const upload = await waitFor(() => h.slack.uploads.find((u) => u.filename === 'run-1.txt'), 'the upload');
     expect(upload.threadTs).toBe(root);
     expect(upload.channelId).toBe(CHANNEL);
@@ -195,8 +132,8 @@ describe('show code', () => {
     const postsBefore = h.slack.callsTo('chat.postMessage').length;
 
     // A forged value in thread A, and thread A's real turn id clicked in thread B.
-    await sendInteraction(showCodeClick(a.answer, 'forged-0000'));
-    await sendInteraction(showCodeClick(otherAnswer, a.turnId, OTHER_HUMAN));
+    await h.click(a.answer, 'show_code', { value: 'forged-0000' });
+    await h.click(otherAnswer, 'show_code', { value: a.turnId, user: OTHER_HUMAN });
     const ephemerals = await waitFor(() => {
       const calls = h.slack.callsTo('chat.postEphemeral');
       return calls.length >= 2 && calls;
@@ -220,7 +157,7 @@ describe('show code', () => {
   it('answers "no longer stored" in the thread when an ephemeral message cannot be posted', async () => {
     const { root, answer } = await answeredThread(THREE_RUNS);
     h.slack.failNext('chat.postEphemeral', { body: { ok: false, error: 'user_not_in_channel' } });
-    await sendInteraction(showCodeClick(answer, 'gone-turn'));
+    await h.click(answer, 'show_code', { value: 'gone-turn' });
     const notice = await waitFor(
       () => h.thread(root).find((m) => m.text === CODE_NOT_STORED),
       'the thread notice',

@@ -38,15 +38,15 @@ export function createIntake(deps: IntakeDeps) {
   /** Synchronous and fast: runs before Slack gets its ack. Returns whether the message was taken. */
   function receive(msg: ThreadMessage): boolean {
     const threadKey = threadKeyOf(msg);
-    if (msg.addressed) {
-      store.threads.ensure({ ...msg, threadKey, toolVersion: deps.toolVersion });
-    } else if (!store.threads.get(threadKey)) {
+    if (!msg.addressed && !store.threads.get(threadKey)) {
       return false; // human chatter in a thread the bot was never asked into
     }
+    // Dedupe before touching the thread: a late twin of a `forget` must not bring the thread back.
     if (!store.inbox.accept(msg)) {
       log.debug({ threadKey, eventId: msg.eventId }, 'duplicate delivery ignored');
       return false;
     }
+    if (msg.addressed) store.threads.ensure({ ...msg, threadKey, toolVersion: deps.toolVersion });
     if (deps.worker.pending >= deps.maxQueued) {
       // Kept as failed, so `retry` can pick it up once things calm down.
       store.inbox.markFailed(msg.channelId, msg.messageTs, 'busy');

@@ -60,6 +60,10 @@ export function createSlackReplier(client: WebClient, log: Logger): Replier {
     async working(msg) {
       if (waiting.delete(keyOf(msg))) await react(msg, QUEUED_REACTION, true);
       await react(msg, WORKING_REACTION);
+      // Slack's AI status line under the thread ("is analysing…"); cleared by Slack when the bot replies.
+      await client.assistant.threads
+        .setStatus({ channel_id: msg.channelId, thread_ts: msg.threadTs, status: 'is analysing your data…' })
+        .catch((err: unknown) => log.debug({ code: slackErrorCode(err) }, 'setStatus not available here'));
     },
     async done(msg, outcome) {
       await react(msg, WORKING_REACTION, true);

@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { createFileGateway } from './files/gateway.js';
 import { createIntake } from './intake.js';
 import type { Logger } from './log.js';
+import { startRetention } from './retention.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { registerAppHome } from './slack/listeners/app-home.js';
 import { registerAssistant } from './slack/listeners/assistant.js';
@@ -141,6 +142,7 @@ export async function createBot(config: Config, log: Logger) {
         command,
       ),
   });
+  let retention: ReturnType<typeof startRetention> | undefined;
   registerListeners(app, { receive: intake.receive, stop: intake.stop, retry: intake.retry, log });
   registerAssistant(app, { receive: intake.receive, log });
   registerShowCode(app, { store, log });
@@ -158,10 +160,14 @@ export async function createBot(config: Config, log: Logger) {
         'slack-analyst started',
       );
       intake!.resume();
+      retention = startRetention({ store, files, retentionDays: config.RETENTION_DAYS, log });
       void checkModel(anthropic, config, log);
     },
     /** Stops taking events, lets in-flight turns finish within `graceMs`, then closes the database. */
-    async stop(graceMs = 30_000): Promise<void> {
+    /** Forgets threads idle past RETENTION_DAYS now (also runs at start and hourly). */
+    sweepRetention: () => retention?.sweep() ?? Promise.resolve(0),
+    async stop(graceMs = config.SHUTDOWN_GRACE_SECONDS * 1000): Promise<void> {
+      retention?.stop();
       await app.stop().catch((err: unknown) => log.warn({ err }, 'error while stopping the Slack receiver'));
       const drained = await Promise.race([
         worker.drain().then(() => true),

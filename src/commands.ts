@@ -1,5 +1,6 @@
 import type { ThreadMessage } from './domain.js';
 import { threadKeyOf } from './domain.js';
+import { forgetThread } from './retention.js';
 import type { Store } from './store/index.js';
 import type { FileGateway, Replier, TurnOutcome } from './turn.js';
 
@@ -87,12 +88,10 @@ export async function runCommand(
       break;
     }
     case 'forget': {
-      const files = store.files.list(threadKey);
-      await Promise.allSettled(files.map((f) => deps.files.deleteFile(f.anthropicFileId)));
-      store.forgetThread(threadKey);
+      const deleted = await forgetThread(deps, threadKey);
       await replier.notice(
         msg,
-        `🗑️ Forgotten: this thread's history, its sandbox reference and ${files.length} uploaded file${files.length === 1 ? '' : 's'} were deleted. Mention me to start over.`,
+        `🗑️ Forgotten: this thread's history, its sandbox reference and ${deleted} uploaded file${deleted === 1 ? '' : 's'} were deleted. Mention me to start over.`,
       );
       break;
     }

@@ -71,6 +71,10 @@ const schema = z.object({
   MAX_QUEUED_MESSAGES: int(200, 1, 100_000),
   TURN_TIMEOUT_SECONDS: int(900, 1, 7_200),
   DELETE_OUTPUT_FILES: bool(true),
+  /** Threads idle this long are forgotten (history, files at Anthropic); 0 keeps them forever. */
+  RETENTION_DAYS: int(30, 0, 3_650),
+  /** On SIGTERM/SIGINT, in-flight answers get this long to finish before they are checkpointed. */
+  SHUTDOWN_GRACE_SECONDS: int(30, 0, 600),
   /** A one-line token and cost estimate under each answer. */
   COST_RECEIPT: bool(true),
   /** USD prices for estimates only (the Anthropic invoice is authoritative). */

@@ -173,7 +173,13 @@ export async function runTurn(
   if (deps.deleteOutputFiles) await Promise.allSettled(outputs.map((o) => deps.files.deleteFile(o.fileId)));
   await replier.done(msg, runs.some((r) => r.failed) ? 'failed' : 'answered');
   log.info(
-    { runs: runs.length, failedRuns: runs.filter((r) => r.failed).length, outputs: outputs.length },
+    {
+      runs: runs.length,
+      failedRuns: runs.filter((r) => r.failed).length,
+      outputs: outputs.length,
+      requestIds: result.requestIds,
+      containerId: result.container?.id,
+    },
     'turn answered',
   );
   return { status: 'answered' };

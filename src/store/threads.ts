@@ -42,7 +42,7 @@ export function createThreadStore(db: Db) {
   const insert = db.prepare(
     `INSERT INTO threads (thread_key, team_id, channel_id, thread_ts, tool_version, first_seen_at, updated_at)
      VALUES (@threadKey, @teamId, @channelId, @threadTs, @toolVersion, @now, @now)
-     ON CONFLICT (thread_key) DO NOTHING`,
+     ON CONFLICT (thread_key) DO UPDATE SET updated_at = @now`,
   );
   const setContainer = db.prepare(
     `UPDATE threads SET
@@ -54,13 +54,16 @@ export function createThreadStore(db: Db) {
      WHERE thread_key = @threadKey`,
   );
   const remove = db.prepare('DELETE FROM threads WHERE thread_key = ?');
+  const idleSince = db.prepare<[number], { thread_key: string }>(
+    'SELECT thread_key FROM threads WHERE updated_at < ? ORDER BY updated_at',
+  );
 
   return {
     get(threadKey: string): ThreadRow | undefined {
       const raw = get.get(threadKey);
       return raw && toRow(raw);
     },
-    /** Joins the bot to a thread (idempotent) and returns its row. */
+    /** Joins the bot to a thread (idempotent; counts as activity) and returns its row. */
     ensure(t: {
       threadKey: string;
       teamId: string;
@@ -73,6 +76,10 @@ export function createThreadStore(db: Db) {
     },
     setContainer(threadKey: string, containerId: string | null, expiresAt: number | null): void {
       setContainer.run({ threadKey, containerId, expiresAt, now: Date.now() });
+    },
+    /** Threads with no activity since `beforeMs`, oldest first. */
+    idleSince(beforeMs: number): string[] {
+      return idleSince.all(beforeMs).map((r) => r.thread_key);
     },
     delete(threadKey: string): void {
       remove.run(threadKey);

@@ -205,3 +205,24 @@ describe('cost receipt switched off', () => {
     expect(threadText(h.thread(ts))).not.toContain('💸');
   });
 });
+
+describe('retention', () => {
+  it('forgets threads idle past RETENTION_DAYS, deleting their files at Anthropic', async () => {
+    const file = h.slack.hostFile({ name: 'old.csv', content: Buffer.from('a\n1\n') });
+    h.anthropic.enqueue(ok('one'));
+    const old = await h.mention('load', { files: [file] });
+    h.anthropic.enqueue(ok('two'));
+    const fresh = await h.mention('recent question');
+    await h.settle();
+    const fileId = [...h.anthropic.files.keys()][0]!;
+    const fortyDaysAgo = Date.now() - 40 * 24 * 3600 * 1000;
+    h.bot.store.db
+      .prepare('UPDATE threads SET updated_at = ? WHERE thread_key = ?')
+      .run(fortyDaysAgo, threadKey(old));
+
+    expect(await h.bot.sweepRetention()).toBe(1);
+    expect(h.bot.store.threads.get(threadKey(old))).toBeUndefined();
+    expect(h.anthropic.files.get(fileId)?.deleted).toBe(true);
+    expect(h.bot.store.threads.get(threadKey(fresh))).toBeDefined();
+  });
+});

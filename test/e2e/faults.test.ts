@@ -226,4 +226,56 @@ describe('crash safety', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('on SIGTERM stops within the grace period and resumes the in-flight question on the next start', async () => {
+    const slack = await startFakeSlack();
+    const anthropic = await startFakeAnthropic();
+    const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-term-'));
+    const port = 41_000 + Math.floor(Math.random() * 8_000);
+    const env = {
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      ANTHROPIC_API_KEY: 'sk-ant-test',
+      ANTHROPIC_BASE_URL: anthropic.url,
+      PORT: String(port),
+      DATABASE_PATH: join(dir, 'bot.db'),
+      SHUTDOWN_GRACE_SECONDS: '1',
+      LOG_LEVEL: 'warn',
+    };
+    let bot = spawnBot(env);
+    try {
+      await bot.ready(port);
+      anthropic.enqueue({ ...ok('never finished'), hangAfterEvents: 2 }, ok('Answered after the deploy.'));
+      const ts = nextTs();
+      const envelope = loadFixture('app_mention_top_level');
+      Object.assign(envelope.event, { ts, event_ts: ts, text: `<@${slack.botUserId}> survive a deploy` });
+      await sendEvent(`http://127.0.0.1:${port}/slack/events`, envelope, { signingSecret: SIGNING_SECRET });
+      while (anthropic.messageRequests().length === 0) await new Promise((r) => setTimeout(r, 20));
+
+      const stopping = Date.now();
+      bot.child.kill('SIGTERM');
+      expect(await bot.exited).toBe(0);
+      const stopMs = Date.now() - stopping;
+      console.info(`[measure] SIGTERM with a turn in flight: exited after ${stopMs} ms (grace 1 s)`);
+      expect(stopMs).toBeLessThan(6_000);
+
+      bot = spawnBot(env);
+      await bot.ready(port);
+      const deadline = Date.now() + 15_000;
+      while (
+        !threadText(slack.messages(CHANNEL, ts)).includes('Answered after the deploy.') &&
+        Date.now() < deadline
+      ) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(markdownPosts(slack.messages(CHANNEL, ts)).map((m) => threadText([m]))).toEqual([
+        expect.stringContaining('Answered after the deploy.'),
+      ]);
+    } finally {
+      bot.child.kill('SIGKILL');
+      await Promise.all([slack.close(), anthropic.close()]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,0 +1,77 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PNG_SIGNATURE } from '../../scripts/demo/png.js';
+import { BANNER, renderThreadHtml } from '../../scripts/demo/render.js';
+import { runDemo } from '../../scripts/demo/run.js';
+import { analyse, generateSales, money } from '../../scripts/demo/sales.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-demo-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const escaped = (text: string) => text.replace(/'/g, '&#39;');
+
+describe('npm run demo', () => {
+  it('writes one self-contained page with the real chart, the answer, the failure flag and the banner', async () => {
+    const { htmlPath } = await runDemo(dir);
+    const html = readFileSync(htmlPath, 'utf8');
+
+    const chart = /<img src="data:image\/png;base64,([A-Za-z0-9+/=]+)"/.exec(html);
+    expect(chart).not.toBeNull();
+    expect(Buffer.from(chart![1]!, 'base64').subarray(0, 8)).toEqual(PNG_SIGNATURE);
+
+    // The answer's numbers are the CSV's: recompute them from the same generated rows.
+    const { byRegion, growth } = analyse(generateSales());
+    expect(html).toContain(
+      `${byRegion[0]!.region} brought in the most 2025 revenue: ${money(byRegion[0]!.revenue)}`,
+    );
+    expect(html).toContain(`${growth[0]!.region} grew fastest`);
+    expect(html).toMatch(/⚠️ <strong>1 of 2 code runs failed<\/strong>/);
+    expect(html).toContain('This thread: 3 answers');
+    expect(html).toContain(escaped(BANNER));
+    // Self-contained: nothing fetched from elsewhere, no script.
+    expect(html).not.toMatch(/<script|<link|src="http|url\(/i);
+  });
+
+  it('escapes markup in messages instead of passing it through', () => {
+    const injected = '<script>alert("x")</script><img src=x onerror=alert(1)>';
+    const html = renderThreadHtml({
+      channelName: 'data-team<b>',
+      names: { U1: 'Eve <i>', B1: 'Analyst' },
+      entries: [
+        {
+          ts: '1.1',
+          userId: 'U1',
+          isBot: false,
+          text: injected,
+          files: [],
+          reactions: [],
+          updates: [],
+          at: new Date(),
+        },
+        {
+          ts: '1.2',
+          userId: 'B1',
+          isBot: true,
+          blocks: [
+            {
+              type: 'markdown',
+              text: `**bold** ${injected}\n[link](javascript:alert(1))\n\`\`\`\n${injected}\n\`\`\``,
+            },
+          ],
+          files: [
+            { name: '"><script>x</script>.png', mimeType: 'image/png"><script>', bytes: Buffer.from('x') },
+          ],
+          reactions: [],
+          updates: [],
+          at: new Date(),
+        },
+      ],
+    });
+    expect(html).not.toMatch(/<script|<img src=x|<i>|<b>|href="javascript/i);
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+    expect(html).toContain('<strong>bold</strong>');
+    expect(html).toContain('data:application/octet-stream;base64,');
+  });
+});

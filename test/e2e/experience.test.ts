@@ -8,6 +8,7 @@ import {
   markdownPosts,
   progressPosts,
   startHarness,
+  textReply,
   threadText,
 } from './harness.js';
 
@@ -19,7 +20,6 @@ afterEach(async () => {
   await h.close();
 });
 
-const ok = (text: string) => ({ kind: 'message' as const, content: [blocks.text(text)] });
 const threadKey = (threadTs: string) => threadKeyOf({ teamId: h.slack.teamId, channelId: CHANNEL, threadTs });
 const waitUntil = async (probe: () => boolean, what: string) => {
   for (let i = 0; !probe(); i++) {
@@ -64,7 +64,7 @@ describe('live progress', () => {
   });
 
   it('Stop cancels the running Claude request; the thread says so and its container stays usable', async () => {
-    h.anthropic.enqueue(ok('first answer'));
+    h.anthropic.enqueue(textReply('first answer'));
     const root = await h.mention('start');
     await h.settle();
     const container = h.bot.store.threads.get(threadKey(root))?.containerId;
@@ -84,7 +84,7 @@ describe('live progress', () => {
     expect(h.anthropic.abortedStreams).toBe(1);
     expect(threadText(h.thread(root))).toContain('Stopped');
     expect(h.bot.store.threads.get(threadKey(root))?.containerId).toBe(container);
-    h.anthropic.enqueue(ok('still works'));
+    h.anthropic.enqueue(textReply('still works'));
     await h.message('next', { threadTs: root });
     await h.settle();
     expect(h.anthropic.messageRequests().at(-1)?.container).toBe(container);
@@ -102,7 +102,7 @@ describe('retry', () => {
     )!;
     expect(threadText([failure])).toContain('Anthropic API had an internal error');
 
-    h.anthropic.onMessage(() => ({ ...ok('answered on retry'), delayMs: 100 }));
+    h.anthropic.onMessage(() => ({ ...textReply('answered on retry'), delayMs: 100 }));
     await Promise.all([h.click(failure, 'retry_turn'), h.click(failure, 'retry_turn')]);
     await h.settle();
     expect(h.anthropic.messageRequests()).toHaveLength(2);
@@ -142,7 +142,7 @@ describe('thread commands', () => {
 
   it("reset starts a fresh container and re-attaches the thread's files", async () => {
     const file = h.slack.hostFile({ name: 'sales.csv', content: Buffer.from('a,b\n1,2\n') });
-    h.anthropic.enqueue(ok('one'));
+    h.anthropic.enqueue(textReply('one'));
     const root = await h.mention('load', { files: [file] });
     await h.settle();
     await h.mention('reset', { threadTs: root });
@@ -150,7 +150,7 @@ describe('thread commands', () => {
     expect(h.bot.store.threads.get(threadKey(root))?.containerId).toBeNull();
     expect(threadText(h.thread(root))).toContain('fresh sandbox');
 
-    h.anthropic.enqueue(ok('two'));
+    h.anthropic.enqueue(textReply('two'));
     await h.message('again', { threadTs: root });
     await h.settle();
     const last = h.anthropic.messageRequests().at(-1)!;
@@ -159,7 +159,7 @@ describe('thread commands', () => {
   });
 
   it("usage reports the thread's tokens and an estimated cost", async () => {
-    h.anthropic.enqueue({ ...ok('x'), usage: { input_tokens: 12_000, output_tokens: 3_000 } });
+    h.anthropic.enqueue({ ...textReply('x'), usage: { input_tokens: 12_000, output_tokens: 3_000 } });
     const root = await h.mention('q');
     await h.settle();
     await h.mention('usage', { threadTs: root });
@@ -170,7 +170,7 @@ describe('thread commands', () => {
 
   it("forget deletes the thread's history, files and container, and the bot leaves the thread", async () => {
     const file = h.slack.hostFile({ name: 'secret.csv', content: Buffer.from('a\n1\n') });
-    h.anthropic.enqueue(ok('one'));
+    h.anthropic.enqueue(textReply('one'));
     const root = await h.mention('load', { files: [file] });
     await h.settle();
     const fileId = [...h.anthropic.files.keys()][0]!;
@@ -188,7 +188,7 @@ describe('thread commands', () => {
   });
 
   it('every answer ends with a cost receipt', async () => {
-    h.anthropic.enqueue({ ...ok('x'), usage: { input_tokens: 1_500, output_tokens: 200 } });
+    h.anthropic.enqueue({ ...textReply('x'), usage: { input_tokens: 1_500, output_tokens: 200 } });
     const ts = await h.mention('q');
     await h.settle();
     expect(threadText(h.thread(ts))).toMatch(/💸 1\.5k input · 200 output tokens · ≈/);
@@ -199,7 +199,7 @@ describe('cost receipt switched off', () => {
   it('omits the receipt when COST_RECEIPT=false', async () => {
     await h.close();
     h = await startHarness({ COST_RECEIPT: 'false' });
-    h.anthropic.enqueue(ok('x'));
+    h.anthropic.enqueue(textReply('x'));
     const ts = await h.mention('q');
     await h.settle();
     expect(threadText(h.thread(ts))).not.toContain('💸');
@@ -209,9 +209,9 @@ describe('cost receipt switched off', () => {
 describe('retention', () => {
   it('forgets threads idle past RETENTION_DAYS, deleting their files at Anthropic', async () => {
     const file = h.slack.hostFile({ name: 'old.csv', content: Buffer.from('a\n1\n') });
-    h.anthropic.enqueue(ok('one'));
+    h.anthropic.enqueue(textReply('one'));
     const old = await h.mention('load', { files: [file] });
-    h.anthropic.enqueue(ok('two'));
+    h.anthropic.enqueue(textReply('two'));
     const fresh = await h.mention('recent question');
     await h.settle();
     const fileId = [...h.anthropic.files.keys()][0]!;

@@ -15,6 +15,7 @@ import {
   progressPosts,
   SIGNING_SECRET,
   startHarness,
+  textReply,
   threadText,
 } from './harness.js';
 
@@ -24,7 +25,6 @@ afterEach(async () => {
   h = undefined;
 });
 
-const ok = (text: string) => ({ kind: 'message' as const, content: [blocks.text(text)] });
 const overloaded = {
   kind: 'error' as const,
   status: 529,
@@ -39,7 +39,7 @@ const questionOf = (req: Anthropic.MessageCreateParams) =>
 describe('Anthropic faults', () => {
   it('retries a 529 with backoff and answers once', async () => {
     h = await startHarness({ ANTHROPIC_MAX_RETRIES: '2' });
-    h.anthropic.enqueue(overloaded, ok('Answer after a retry.'));
+    h.anthropic.enqueue(overloaded, textReply('Answer after a retry.'));
     const ts = await h.mention('q');
     await h.settle();
     expect(h.anthropic.messageRequests()).toHaveLength(2);
@@ -61,7 +61,7 @@ describe('Anthropic faults', () => {
     expect(h.slack.reactions(CHANNEL, ts)).toContain('warning');
     console.info(`[measure] 529 forever: failure message after ${msToFailure} ms with 1 SDK retry`);
 
-    h.anthropic.onMessage((body) => ok(`answered: ${questionOf(body)}`));
+    h.anthropic.onMessage((body) => textReply(`answered: ${questionOf(body)}`));
     const other = await h.mention('another thread works');
     await h.settle();
     expect(threadText(h.thread(other))).toContain('answered: another thread works');
@@ -74,8 +74,8 @@ describe('Anthropic faults', () => {
   it('re-sends a turn whose stream dies mid-response, and posts one whole answer', async () => {
     h = await startHarness();
     h.anthropic.enqueue(
-      { ...ok('A half-streamed answer that must never be posted.'), cutAfterEvents: 3 },
-      ok('The whole answer.'),
+      { ...textReply('A half-streamed answer that must never be posted.'), cutAfterEvents: 3 },
+      textReply('The whole answer.'),
     );
     const ts = await h.mention('q');
     await h.settle();
@@ -88,7 +88,7 @@ describe('Anthropic faults', () => {
 
   it('stops a turn at the wall-clock limit and says so', async () => {
     h = await startHarness({ TURN_TIMEOUT_SECONDS: '1' });
-    h.anthropic.enqueue({ ...ok('never'), hangAfterEvents: 2 });
+    h.anthropic.enqueue({ ...textReply('never'), hangAfterEvents: 2 });
     const ts = await h.mention('slow question');
     await h.settle();
     expect(threadText(h.thread(ts))).toContain('took longer than the 1-second limit');
@@ -120,7 +120,7 @@ describe('Slack faults', () => {
 describe('lanes and limits', () => {
   it('answers 50 messages of one thread strictly in order', async () => {
     h = await startHarness({ MAX_CONCURRENT_TURNS: '8' });
-    h.anthropic.onMessage((body) => ok(`echo ${questionOf(body)}`));
+    h.anthropic.onMessage((body) => textReply(`echo ${questionOf(body)}`));
     const root = await h.mention('m1');
     for (let i = 2; i <= 50; i++) await h.message(`m${i}`, { threadTs: root });
     await h.settle();
@@ -136,7 +136,7 @@ describe('lanes and limits', () => {
 
   it('answers 100 threads at once, never running more than the global limit of 8', async () => {
     h = await startHarness({ MAX_CONCURRENT_TURNS: '8', MAX_QUEUED_MESSAGES: '500' });
-    h.anthropic.onMessage((body) => ({ ...ok(`answer to ${questionOf(body)}`), delayMs: 40 }));
+    h.anthropic.onMessage((body) => ({ ...textReply(`answer to ${questionOf(body)}`), delayMs: 40 }));
     const roots: string[] = [];
     await Promise.all(
       Array.from({ length: 100 }, async (_, i) => {
@@ -157,7 +157,7 @@ describe('lanes and limits', () => {
 
   it('replies "busy" beyond the queue bound, and keeps the question for `retry`', async () => {
     h = await startHarness({ MAX_CONCURRENT_TURNS: '1', MAX_QUEUED_MESSAGES: '2' });
-    h.anthropic.onMessage((body) => ({ ...ok(`answer to ${questionOf(body)}`), delayMs: 150 }));
+    h.anthropic.onMessage((body) => ({ ...textReply(`answer to ${questionOf(body)}`), delayMs: 150 }));
     await h.mention('first');
     await h.mention('second');
     const third = await h.mention('third');
@@ -170,10 +170,14 @@ describe('lanes and limits', () => {
 });
 
 describe('crash safety', () => {
-  it('after kill -9 mid-turn, a restart on the same database answers the question exactly once', async () => {
+  /**
+   * The real entry point in a child process, against fakes in this one, with one question hanging
+   * mid-turn at Anthropic; the next request is answered with `answer`.
+   */
+  async function childBotMidTurn(answer: string, extraEnv: Record<string, string> = {}) {
     const slack = await startFakeSlack();
     const anthropic = await startFakeAnthropic();
-    const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-crash-'));
+    const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-child-'));
     const port = 41_000 + Math.floor(Math.random() * 8_000);
     const env = {
       SLACK_BOT_TOKEN: slack.botToken,
@@ -184,98 +188,78 @@ describe('crash safety', () => {
       PORT: String(port),
       DATABASE_PATH: join(dir, 'bot.db'),
       LOG_LEVEL: 'warn',
+      ...extraEnv,
     };
     let bot = spawnBot(env);
-    try {
-      await bot.ready(port);
-      anthropic.enqueue({ ...ok('never finished'), hangAfterEvents: 2 }, ok('The answer after the crash.'));
-      const ts = nextTs();
-      const envelope = loadFixture('app_mention_top_level');
-      Object.assign(envelope.event, { ts, event_ts: ts, text: `<@${slack.botUserId}> survive a crash` });
-      expect(
-        (
-          await sendEvent(`http://127.0.0.1:${port}/slack/events`, envelope, {
-            signingSecret: SIGNING_SECRET,
-          })
-        ).status,
-      ).toBe(200);
-      while (anthropic.messageRequests().length === 0) await new Promise((r) => setTimeout(r, 20));
+    await bot.ready(port);
+    anthropic.enqueue({ ...textReply('never finished'), hangAfterEvents: 2 }, textReply(answer));
+    const ts = nextTs();
+    const envelope = loadFixture('app_mention_top_level');
+    Object.assign(envelope.event, { ts, event_ts: ts, text: `<@${slack.botUserId}> a question` });
+    const ack = await sendEvent(`http://127.0.0.1:${port}/slack/events`, envelope, {
+      signingSecret: SIGNING_SECRET,
+    });
+    expect(ack.status).toBe(200);
+    while (anthropic.messageRequests().length === 0) await new Promise((r) => setTimeout(r, 20));
 
-      bot.child.kill('SIGKILL');
-      await bot.exited;
-      bot = spawnBot(env);
-      await bot.ready(port);
-      const deadline = Date.now() + 15_000;
-      while (
-        !threadText(slack.messages(CHANNEL, ts)).includes('The answer after the crash.') &&
-        Date.now() < deadline
-      ) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      expect(threadText(slack.messages(CHANNEL, ts))).toContain('The answer after the crash.');
-      await new Promise((r) => setTimeout(r, 300)); // anything duplicated would have arrived by now
-      const thread = slack.messages(CHANNEL, ts);
-      expect(markdownPosts(thread)).toHaveLength(1);
+    return {
+      slack,
+      anthropic,
+      thread: () => slack.messages(CHANNEL, ts),
+      get bot() {
+        return bot;
+      },
+      async restart() {
+        bot = spawnBot(env);
+        await bot.ready(port);
+        const deadline = Date.now() + 15_000;
+        while (!threadText(slack.messages(CHANNEL, ts)).includes(answer) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        await new Promise((r) => setTimeout(r, 300)); // anything duplicated would have arrived by now
+      },
+      async cleanup() {
+        bot.child.kill('SIGKILL');
+        await Promise.all([slack.close(), anthropic.close()]);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  it('after kill -9 mid-turn, a restart on the same database answers the question exactly once', async () => {
+    const run = await childBotMidTurn('The answer after the crash.');
+    try {
+      run.bot.child.kill('SIGKILL');
+      await run.bot.exited;
+      await run.restart();
+      const thread = run.thread();
+      expect(markdownPosts(thread).map((m) => threadText([m]))).toEqual([
+        expect.stringContaining('The answer after the crash.'),
+      ]);
       // The interrupted attempt's progress message was reused and finished, not left "working".
       expect(progressPosts(thread)).toHaveLength(1);
       expect(threadText(progressPosts(thread))).toContain('Done');
-      expect(anthropic.messageRequests()).toHaveLength(2);
+      expect(run.anthropic.messageRequests()).toHaveLength(2);
     } finally {
-      bot.child.kill('SIGKILL');
-      await Promise.all([slack.close(), anthropic.close()]);
-      rmSync(dir, { recursive: true, force: true });
+      await run.cleanup();
     }
   });
 
   it('on SIGTERM stops within the grace period and resumes the in-flight question on the next start', async () => {
-    const slack = await startFakeSlack();
-    const anthropic = await startFakeAnthropic();
-    const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-term-'));
-    const port = 41_000 + Math.floor(Math.random() * 8_000);
-    const env = {
-      SLACK_BOT_TOKEN: slack.botToken,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: slack.apiUrl,
-      ANTHROPIC_API_KEY: 'sk-ant-test',
-      ANTHROPIC_BASE_URL: anthropic.url,
-      PORT: String(port),
-      DATABASE_PATH: join(dir, 'bot.db'),
-      SHUTDOWN_GRACE_SECONDS: '1',
-      LOG_LEVEL: 'warn',
-    };
-    let bot = spawnBot(env);
+    const run = await childBotMidTurn('Answered after the deploy.', { SHUTDOWN_GRACE_SECONDS: '1' });
     try {
-      await bot.ready(port);
-      anthropic.enqueue({ ...ok('never finished'), hangAfterEvents: 2 }, ok('Answered after the deploy.'));
-      const ts = nextTs();
-      const envelope = loadFixture('app_mention_top_level');
-      Object.assign(envelope.event, { ts, event_ts: ts, text: `<@${slack.botUserId}> survive a deploy` });
-      await sendEvent(`http://127.0.0.1:${port}/slack/events`, envelope, { signingSecret: SIGNING_SECRET });
-      while (anthropic.messageRequests().length === 0) await new Promise((r) => setTimeout(r, 20));
-
       const stopping = Date.now();
-      bot.child.kill('SIGTERM');
-      expect(await bot.exited).toBe(0);
+      run.bot.child.kill('SIGTERM');
+      expect(await run.bot.exited).toBe(0);
       const stopMs = Date.now() - stopping;
       console.info(`[measure] SIGTERM with a turn in flight: exited after ${stopMs} ms (grace 1 s)`);
       expect(stopMs).toBeLessThan(6_000);
-
-      bot = spawnBot(env);
-      await bot.ready(port);
-      const deadline = Date.now() + 15_000;
-      while (
-        !threadText(slack.messages(CHANNEL, ts)).includes('Answered after the deploy.') &&
-        Date.now() < deadline
-      ) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      expect(markdownPosts(slack.messages(CHANNEL, ts)).map((m) => threadText([m]))).toEqual([
+      await run.restart();
+      expect(markdownPosts(run.thread()).map((m) => threadText([m]))).toEqual([
         expect.stringContaining('Answered after the deploy.'),
       ]);
     } finally {
-      bot.child.kill('SIGKILL');
-      await Promise.all([slack.close(), anthropic.close()]);
-      rmSync(dir, { recursive: true, force: true });
+      await run.cleanup();
     }
   });
 });

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { blocks, CHANNEL, type Harness, startHarness, threadText } from './harness.js';
+import { blocks, CHANNEL, type Harness, startHarness, textReply, threadText } from './harness.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -20,13 +20,12 @@ const csv = (rows = 50) =>
   );
 const uploadsIn = (req: { messages: { content: unknown }[] } | undefined) =>
   JSON.stringify(req?.messages.at(-1)?.content ?? []).match(/"container_upload","file_id":"([^"]+)"/g) ?? [];
-const ok = (text = 'Done.') => ({ kind: 'message' as const, content: [blocks.text(text)] });
 
 describe('files in', () => {
   it('streams a CSV attached to the mention to the Files API byte-identical and attaches it to the container', async () => {
     const bytes = csv(2000);
     const file = h.slack.hostFile({ name: 'sales.csv', content: bytes });
-    h.anthropic.enqueue(ok('EMEA leads.'));
+    h.anthropic.enqueue(textReply('EMEA leads.'));
     const ts = await h.mention('plot revenue by month', { files: [file] });
     await h.settle();
 
@@ -50,7 +49,7 @@ describe('files in', () => {
     const rootTs = await h.message('Q3 targets attached', { files: [root] });
     const a = h.slack.hostFile({ name: 'jan.csv', content: csv(5) });
     const b = h.slack.hostFile({ name: 'feb.json', content: Buffer.from('[{"a":1}]') });
-    h.anthropic.enqueue(ok());
+    h.anthropic.enqueue(textReply('Done.'));
     await h.mention('compare these', { threadTs: rootTs, files: [a, b] });
     await h.settle();
 
@@ -60,7 +59,7 @@ describe('files in', () => {
   });
 
   it('acknowledges a file dropped into a thread without a question and uses it from the next question on', async () => {
-    h.anthropic.enqueue(ok('first'));
+    h.anthropic.enqueue(textReply('first'));
     const root = await h.mention('hello');
     await h.settle();
     const file = h.slack.hostFile({ name: 'q3.csv', content: csv(100) });
@@ -69,7 +68,7 @@ describe('files in', () => {
     expect(threadText(h.thread(root))).toMatch(/Got \*q3\.csv\* \(\d+ KB\)/);
     expect(h.anthropic.messageRequests()).toHaveLength(1);
 
-    h.anthropic.enqueue(ok('second'), ok('third'));
+    h.anthropic.enqueue(textReply('second'), textReply('third'));
     await h.message('sum the revenue', { threadTs: root });
     await h.message('and the mean?', { threadTs: root });
     await h.settle();
@@ -93,7 +92,7 @@ describe('files in', () => {
       mode: 'hidden_by_limit',
     };
     const good = h.slack.hostFile({ name: 'good.csv', content: csv(5) });
-    h.anthropic.enqueue(ok('Answered with good.csv'));
+    h.anthropic.enqueue(textReply('Answered with good.csv'));
     const ts = await h.mention('analyse', { files: [big, pdf, gone, ext, limited, good] });
     await h.settle();
 
@@ -114,7 +113,7 @@ describe('files in', () => {
     const login = h.slack.hostFile({ name: 'login.csv', content: csv(5), behaviour: 'html_login' });
     const foreign = { ...h.slack.hostFile({ name: 'elsewhere.csv', content: csv(5) }) };
     foreign.url_private_download = `${h.slack.foreign.url}/files-pri/x/elsewhere.csv`;
-    h.anthropic.enqueue(ok());
+    h.anthropic.enqueue(textReply('Done.'));
     const ts = await h.mention('analyse', { files: [redirected, login, foreign] });
     await h.settle();
 
@@ -178,7 +177,7 @@ describe('an old thread whose container is gone', () => {
   it('starts a new container, re-attaches every input file, tells the user, and answers', async () => {
     const a = h.slack.hostFile({ name: 'a.csv', content: csv(5) });
     const b = h.slack.hostFile({ name: 'b.csv', content: csv(6) });
-    h.anthropic.enqueue(ok('first'));
+    h.anthropic.enqueue(textReply('first'));
     const root = await h.mention('load these', { files: [a, b] });
     await h.settle();
     const oldContainer = h.anthropic.messageRequests().length; // the fake minted one on the first reply
@@ -191,7 +190,7 @@ describe('an old thread whose container is gone', () => {
         message: 'container not found',
         errorCode: 'container_expired',
       },
-      ok('Recovered answer.'),
+      textReply('Recovered answer.'),
     );
     await h.message('what is the total?', { threadTs: root });
     await h.settle();
@@ -207,7 +206,7 @@ describe('an old thread whose container is gone', () => {
     expect(text).toMatch(/sandbox had expired.*variables were reset.*a\.csv, b\.csv/s);
     expect(text).toContain('Recovered answer.');
 
-    h.anthropic.enqueue(ok('later'));
+    h.anthropic.enqueue(textReply('later'));
     await h.message('and later?', { threadTs: root });
     await h.settle();
     const later = h.anthropic.messageRequests()[3];
@@ -220,10 +219,10 @@ describe('an old thread whose container is gone', () => {
 describe('thread isolation', () => {
   it("never sends one thread's files or container with another thread's request", async () => {
     const secret = h.slack.hostFile({ name: 'salaries.csv', content: csv(5) });
-    h.anthropic.enqueue(ok('one'));
+    h.anthropic.enqueue(textReply('one'));
     const t1 = await h.mention('thread one', { files: [secret] });
     await h.settle();
-    h.anthropic.enqueue(ok('two'));
+    h.anthropic.enqueue(textReply('two'));
     await h.mention('thread two');
     await h.settle();
     const [first, second] = h.anthropic.messageRequests();

@@ -346,3 +346,6 @@ async function postSigned(url: string, body: string): Promise<{ status: number; 
   });
   return { status: res.status, body: await res.text() };
 }
+
+/** A scripted Claude reply that is just text. */
+export const textReply = (text: string) => ({ kind: 'message' as const, content: [blocks.text(text)] });

@@ -228,8 +228,13 @@ function codeText(text: string, maxChars: number): string {
   return escapeSlack(oneLine(text.replace(/`/g, "'"), maxChars));
 }
 
+/** A short reason for a note: system error codes as they are, damage in plain words. */
 function errorText(err: unknown): string {
-  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
+  const code =
+    err && typeof err === 'object' && 'code' in err && typeof err.code === 'string' ? err.code : '';
+  if (code.startsWith('Z_')) return 'damaged compressed data';
+  if (code === 'ERR_OUT_OF_RANGE') return 'damaged file structure';
+  if (code) return code;
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -250,9 +255,13 @@ const DATETIME =
 function classifyText(raw: string): ValueType | null {
   const v = raw.trim();
   if (v.length <= 4 && NULL_TOKENS.has(v.toLowerCase())) return null;
+  // Numbers, dates and date-times start with a digit, a sign or a dot; booleans never do.
+  const c = v.charCodeAt(0);
+  if (!((c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e)) {
+    return BOOLEAN.test(v) ? 'boolean' : 'string';
+  }
   if (INTEGER.test(v)) return 'integer';
   if (NUMBER.test(v)) return 'number';
-  if (BOOLEAN.test(v)) return 'boolean';
   if (DATE.test(v)) return 'date';
   if (DATETIME.test(v)) return 'datetime';
   return 'string';
@@ -1172,6 +1181,7 @@ async function readZipDirectory(fh: FileHandle, size: number): Promise<Map<strin
     const nameLength = cd.readUInt16LE(p + 28);
     const extraLength = cd.readUInt16LE(p + 30);
     const commentLength = cd.readUInt16LE(p + 32);
+    if (p + 46 + nameLength + extraLength > cd.length) break;
     let compressedSize = cd.readUInt32LE(p + 20);
     const uncompressedSize = cd.readUInt32LE(p + 24);
     let offset = cd.readUInt32LE(p + 42);
@@ -1180,14 +1190,15 @@ async function readZipDirectory(fh: FileHandle, size: number): Promise<Map<strin
     for (let e = p + 46 + nameLength; e + 4 <= p + 46 + nameLength + extraLength; ) {
       const id = cd.readUInt16LE(e);
       const length = cd.readUInt16LE(e + 2);
+      const fieldEnd = Math.min(e + 4 + length, cd.length);
       if (id === 0x0001) {
         let v = e + 4;
         if (uncompressedSize === 0xffffffff) v += 8;
-        if (compressedSize === 0xffffffff && v + 8 <= cd.length) {
+        if (compressedSize === 0xffffffff && v + 8 <= fieldEnd) {
           compressedSize = Number(cd.readBigUInt64LE(v));
           v += 8;
         }
-        if (offset === 0xffffffff && v + 8 <= cd.length) offset = Number(cd.readBigUInt64LE(v));
+        if (offset === 0xffffffff && v + 8 <= fieldEnd) offset = Number(cd.readBigUInt64LE(v));
       }
       e += 4 + length;
     }
@@ -1523,44 +1534,65 @@ async function profileXlsx(path: string, kind: DataKind, maxRows: number): Promi
       sheetPath = target.startsWith('/') ? target.slice(1) : `xl/${target.replace(/^\.\//, '')}`;
     }
     const base = { kind, ...(sheets.length > 0 ? { sheets } : {}) };
-    const sheetEntry = directory.get(sheetPath);
-    if (!sheetEntry)
-      return { ...base, rows: null, columns: [], notes: ['the first sheet could not be found'] };
-
-    const sharedXml = await entryPrefix(path, fh, directory.get('xl/sharedStrings.xml'), MAX_XML_PART_CHARS);
-    const shared = parseSharedStrings(sharedXml);
-    const dateStyles = parseDateStyles(
-      await entryPrefix(path, fh, directory.get('xl/styles.xml'), MAX_XML_PART_CHARS),
-    );
-
-    const table = new Table(maxRows);
-    const scanner = new SheetScanner(table, shared, dateStyles);
-    for await (const text of entryText(path, fh, sheetEntry)) {
-      if (!scanner.push(text)) break;
+    try {
+      return await profileFirstSheet(path, fh, directory, sheetPath, base, maxRows);
+    } catch (err) {
+      return {
+        ...base,
+        rows: null,
+        columns: [],
+        notes: [`could not read the first sheet (${errorText(err)})`],
+      };
     }
-    if (!scanner.tooLarge) scanner.end();
-
-    const notes: string[] = [];
-    if (sheets.length > 1) notes.push(`profiled the first sheet, “${sheets[0]}”`);
-    const declared = scanner.dimension ? parseDimension(scanner.dimension) : null;
-    if (scanner.tooLarge || !scanner.headerFound) {
-      if (!declared) {
-        const why = scanner.tooLarge ? 'the sheet is too large to scan' : 'the first sheet is empty';
-        return { ...base, rows: scanner.tooLarge ? null : 0, columns: [], notes: [...notes, why] };
-      }
-      notes.push(
-        `rows from the sheet's declared range ${scanner.dimension} (header row assumed); ${declared.columns} columns`,
-      );
-      return { ...base, rows: Math.max(0, declared.rows - 1), columns: [], notes };
-    }
-    notes.push('the first non-empty row was read as the column names');
-    if (scanner.extraColumns) notes.push('some cells lie outside the header row’s columns (named by letter)');
-    if (sharedXml.length >= MAX_XML_PART_CHARS)
-      notes.push('very large shared-string table: some text cells were not checked for NA-like values');
-    return { ...base, rows: table.rows, columns: table.profiles(), notes: [...notes, ...table.notes()] };
   } finally {
     await fh.close();
   }
+}
+
+/** The first sheet: header names, rows and types from a streaming scan; the declared dimension as a fallback. */
+async function profileFirstSheet(
+  path: string,
+  fh: FileHandle,
+  directory: Map<string, ZipEntry>,
+  sheetPath: string,
+  base: { kind: DataKind; sheets?: string[] },
+  maxRows: number,
+): Promise<DataProfile> {
+  const sheets = base.sheets ?? [];
+  const sheetEntry = directory.get(sheetPath);
+  if (!sheetEntry) return { ...base, rows: null, columns: [], notes: ['the first sheet could not be found'] };
+
+  const sharedXml = await entryPrefix(path, fh, directory.get('xl/sharedStrings.xml'), MAX_XML_PART_CHARS);
+  const shared = parseSharedStrings(sharedXml);
+  const dateStyles = parseDateStyles(
+    await entryPrefix(path, fh, directory.get('xl/styles.xml'), MAX_XML_PART_CHARS),
+  );
+
+  const table = new Table(maxRows);
+  const scanner = new SheetScanner(table, shared, dateStyles);
+  for await (const text of entryText(path, fh, sheetEntry)) {
+    if (!scanner.push(text)) break;
+  }
+  if (!scanner.tooLarge) scanner.end();
+
+  const notes: string[] = [];
+  if (sheets.length > 1) notes.push(`profiled the first sheet, “${sheets[0]}”`);
+  const declared = scanner.dimension ? parseDimension(scanner.dimension) : null;
+  if (scanner.tooLarge || !scanner.headerFound) {
+    if (!declared) {
+      const why = scanner.tooLarge ? 'the sheet is too large to scan' : 'the first sheet is empty';
+      return { ...base, rows: scanner.tooLarge ? null : 0, columns: [], notes: [...notes, why] };
+    }
+    notes.push(
+      `rows from the sheet's declared range ${scanner.dimension} (header row assumed); ${declared.columns} columns`,
+    );
+    return { ...base, rows: Math.max(0, declared.rows - 1), columns: [], notes };
+  }
+  notes.push('the first non-empty row was read as the column names');
+  if (scanner.extraColumns) notes.push('some cells lie outside the header row’s columns (named by letter)');
+  if (sharedXml.length >= MAX_XML_PART_CHARS)
+    notes.push('very large shared-string table: some text cells were not checked for NA-like values');
+  return { ...base, rows: table.rows, columns: table.profiles(), notes: [...notes, ...table.notes()] };
 }
 
 /** Legacy BIFF workbooks are not parsed; an .xls that is really XLSX, HTML or text is said so. */

@@ -5,6 +5,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeAnthropic } from '../fakes/fake-anthropic.js';
 import { loadFixture, sendEvent, startFakeSlack } from '../fakes/fake-slack.js';
+import { freePort } from '../fakes/free-port.js';
 import { spawnBot } from './child-bot.js';
 import {
   blocks,
@@ -178,7 +179,7 @@ describe('crash safety', () => {
     const slack = await startFakeSlack();
     const anthropic = await startFakeAnthropic();
     const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-child-'));
-    const port = 41_000 + Math.floor(Math.random() * 8_000);
+    const port = await freePort();
     const env = {
       SLACK_BOT_TOKEN: slack.botToken,
       SLACK_SIGNING_SECRET: SIGNING_SECRET,

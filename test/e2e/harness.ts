@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
@@ -15,22 +14,12 @@ import {
   signSlackRequest,
   startFakeSlack,
 } from '../fakes/fake-slack.js';
+import { freePort } from '../fakes/free-port.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 export const CHANNEL = 'C07DATATEAM';
 export const HUMAN = 'U04ANALYST7';
 export const OTHER_HUMAN = 'U05DATAENG3';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 let tsCounter = 0;
 /** A fresh, increasing Slack message ts. */

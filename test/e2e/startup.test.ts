@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeSlack } from '../fakes/fake-slack.js';
+import { freePort } from '../fakes/free-port.js';
 import { type ChildBot, spawnBot } from './child-bot.js';
 
 const children: ChildBot[] = [];
@@ -30,7 +31,7 @@ describe('start-up', () => {
   it('starts in HTTP mode, creates its database, serves /healthz, and does not wait for an unreachable Anthropic API', async () => {
     const slack = await startFakeSlack();
     const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-start-'));
-    const port = 40_000 + Math.floor(Math.random() * 10_000);
+    const port = await freePort();
     const bot = startBot({
       SLACK_BOT_TOKEN: slack.botToken,
       SLACK_SIGNING_SECRET: 'test-signing-secret',

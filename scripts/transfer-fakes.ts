@@ -1,11 +1,13 @@
 /**
- * The servers for scripts/memory-check.ts, run in their own process so their memory is not counted.
+ * The servers for scripts/memory-check.ts and bench/transfer.ts, in their own process so their memory is not
+ * counted.
  *
- * Starts the fake Slack and the fake Anthropic (keeping only size and hash of uploads), hosts a generated CSV of
- * about 200 MB streamed from a generator, and prints one JSON line on stdout:
+ * Usage: `transfer-fakes.ts <megabytes>`. Starts the fake Slack and the fake Anthropic (keeping only size and hash
+ * of uploads), hosts a generated CSV of about <megabytes> MB streamed from a generator (no Content-Length, as
+ * the generator has no length), and prints one JSON line on stdout:
  * `{ slackApiUrl, botToken, fileUrl, anthropicUrl, sizeBytes, sha256 }`.
- * Then, for each file id read as a line on stdin, it prints what the fake Anthropic stored under that id as JSON.
- * It exits when stdin closes.
+ * Then, for each file id read as a line on stdin, it prints what the fake Anthropic stored under that id as JSON
+ * (or null). It exits when stdin closes.
  */
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -13,7 +15,9 @@ import { Readable } from 'node:stream';
 import { startFakeAnthropic } from '../test/fakes/fake-anthropic.js';
 import { startFakeSlack } from '../test/fakes/fake-slack.js';
 
-const TARGET_BYTES = 200 * 1024 * 1024;
+const megabytes = Number(process.argv[2] ?? '200');
+if (!Number.isFinite(megabytes) || megabytes <= 0) throw new Error(`bad size: ${process.argv[2]}`);
+const TARGET_BYTES = Math.round(megabytes * 1024 * 1024);
 const ROWS_PER_CHUNK = 1000;
 
 /** Deterministic CSV chunks of about 50 KB each, until at least TARGET_BYTES have been produced. */
@@ -42,7 +46,7 @@ for (const chunk of csvChunks()) {
 
 const slack = await startFakeSlack();
 const anthropic = await startFakeAnthropic({ storeBytes: false });
-const file = slack.hostFile({ name: 'memory-check.csv', content: () => Readable.from(csvChunks()) });
+const file = slack.hostFile({ name: 'generated.csv', content: () => Readable.from(csvChunks()) });
 
 process.stdout.write(
   `${JSON.stringify({
@@ -57,6 +61,8 @@ process.stdout.write(
 
 for await (const line of createInterface({ input: process.stdin })) {
   const stored = anthropic.files.get(line.trim());
-  process.stdout.write(`${JSON.stringify(stored ?? null)}\n`);
+  process.stdout.write(
+    `${JSON.stringify(stored ? { filename: stored.filename, mimeType: stored.mimeType, sizeBytes: stored.sizeBytes, sha256: stored.sha256 } : null)}\n`,
+  );
 }
 await Promise.all([slack.close(), anthropic.close()]);

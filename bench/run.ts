@@ -1,0 +1,132 @@
+/**
+ * `npm run bench`: the performance figures of slack-analyst, each a ratio of two things measured side by side in
+ * this one run, on loopback only. Absolute numbers are machine-specific and are printed, never stored.
+ *
+ *   npm run bench                 # all three
+ *   npm run bench -- ack inbox    # a selection: ack, transfer, inbox
+ *
+ * See bench/README.md for what each benchmark measures and how to read the ratios.
+ */
+import { cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { type AckLatencyResult, runAckLatency } from './ack-latency.js';
+import { type InboxThroughputResult, runInboxThroughput } from './inbox-throughput.js';
+import { fmtMb, fmtMs, fmtRatio, fmtUs, table } from './stats.js';
+import { runTransfer, type TransferResult } from './transfer.js';
+
+// Bounded so the whole bench stays well under two minutes on a 2-core machine.
+const ACK = { warmupRounds: 30, rounds: 300 };
+const TRANSFER = { megabytes: 100, runsPerMode: 3 };
+const INBOX = { warmup: 500, rounds: 7, perRound: 2_000 };
+
+const BENCHMARKS = ['ack', 'transfer', 'inbox'] as const;
+type Benchmark = (typeof BENCHMARKS)[number];
+
+const requested = process.argv.slice(2);
+for (const name of requested) {
+  if (!(BENCHMARKS as readonly string[]).includes(name)) {
+    console.error(`unknown benchmark "${name}"; choose from: ${BENCHMARKS.join(', ')}`);
+    process.exit(2);
+  }
+}
+const selected = (name: Benchmark) => requested.length === 0 || requested.includes(name);
+
+const started = performance.now();
+console.log(
+  `slack-analyst bench — node ${process.version}, ${process.platform}/${process.arch}, ` +
+    `${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}`.trimEnd(),
+);
+
+let ack: AckLatencyResult | undefined;
+let transfer: TransferResult | undefined;
+let inbox: InboxThroughputResult | undefined;
+
+if (selected('ack')) {
+  console.error(
+    `\n[1/3] inbox ack latency: ${ACK.rounds} measured rounds (bot, bare Bolt, Bolt + inbox) after ${ACK.warmupRounds} warm-up rounds`,
+  );
+  ack = await runAckLatency(ACK);
+}
+if (selected('transfer')) {
+  console.error(
+    `\n[2/3] file transfer: ${TRANSFER.megabytes} MB CSV, ${TRANSFER.runsPerMode} runs per mode, fresh process each`,
+  );
+  transfer = await runTransfer(TRANSFER);
+}
+if (selected('inbox')) {
+  console.error(`\n[3/3] inbox writes: ${INBOX.rounds} rounds × ${INBOX.perRound} accept() per database`);
+  inbox = runInboxThroughput(INBOX);
+}
+
+const rows: string[][] = [];
+const summaries: string[] = [];
+
+if (ack) {
+  const { bot, bare, inboxOnly } = ack;
+  const label = `ack latency (n=${ack.rounds} each)`;
+  rows.push(
+    [label, 'p50', `bot ${fmtMs(bot.p50)}`, `bare Bolt ${fmtMs(bare.p50)}`, fmtRatio(bot.p50 / bare.p50)],
+    ['', 'p95', `bot ${fmtMs(bot.p95)}`, `bare Bolt ${fmtMs(bare.p95)}`, fmtRatio(bot.p95 / bare.p95)],
+    [
+      '  attribution',
+      'p50',
+      `Bolt + inbox write ${fmtMs(inboxOnly.p50)}`,
+      `bare Bolt ${fmtMs(bare.p50)}`,
+      fmtRatio(inboxOnly.p50 / bare.p50),
+    ],
+  );
+  summaries.push(
+    `inbox ack latency: bot p50 ${fmtMs(bot.p50)} vs bare Bolt ${fmtMs(bare.p50)} → ${fmtRatio(bot.p50 / bare.p50)} ` +
+      `(p95 ${fmtMs(bot.p95)} vs ${fmtMs(bare.p95)} → ${fmtRatio(bot.p95 / bare.p95)}); ` +
+      `of the +${fmtMs(bot.p50 - bare.p50)} at p50, the inbox write alone is +${fmtMs(inboxOnly.p50 - bare.p50)} ` +
+      `(Bolt + inbox write p50 ${fmtMs(inboxOnly.p50)}); ${ack.turnsDone}/${ack.eventsSent} bot turns answered after the ack`,
+  );
+}
+if (transfer) {
+  const { streaming: s, buffered: b, sizeBytes } = transfer;
+  const label = `file transfer ${fmtMb(sizeBytes)} (median of ${transfer.runsPerMode})`;
+  rows.push(
+    [
+      label,
+      'peak RSS growth',
+      `buffered ${fmtMb(b.growth)}`,
+      `streaming ${fmtMb(s.growth)}`,
+      fmtRatio(b.growth / s.growth),
+    ],
+    [
+      '',
+      'peak RSS',
+      `buffered ${fmtMb(b.peakRss)}`,
+      `streaming ${fmtMb(s.peakRss)}`,
+      fmtRatio(b.peakRss / s.peakRss),
+    ],
+    ['', 'wall time', `buffered ${fmtMs(b.ms)}`, `streaming ${fmtMs(s.ms)}`, fmtRatio(b.ms / s.ms)],
+  );
+  summaries.push(
+    `file transfer (${fmtMb(sizeBytes)}): peak RSS growth buffered ${fmtMb(b.growth)} vs streaming ` +
+      `${fmtMb(s.growth)} → ${fmtRatio(b.growth / s.growth)} (= ${(b.growth / sizeBytes).toFixed(2)}× vs ` +
+      `${(s.growth / sizeBytes).toFixed(2)}× the file size; whole-process peak ${fmtMb(b.peakRss)} vs ` +
+      `${fmtMb(s.peakRss)} → ${fmtRatio(b.peakRss / s.peakRss)}); wall time buffered ${fmtMs(b.ms)} vs streaming ` +
+      `${fmtMs(s.ms)} → ${fmtRatio(b.ms / s.ms)}`,
+  );
+}
+if (inbox) {
+  const label = `inbox accept() (median of ${inbox.rounds}×${inbox.perRound})`;
+  rows.push([
+    label,
+    'time per accept',
+    `file ${fmtUs(inbox.fileUs)}`,
+    `:memory: ${fmtUs(inbox.memoryUs)}`,
+    fmtRatio(inbox.fileUs / inbox.memoryUs),
+  ]);
+  summaries.push(
+    `inbox writes: file (${inbox.journalMode}, synchronous=${inbox.synchronous}, in ${inbox.directory}) ` +
+      `${fmtUs(inbox.fileUs)} vs :memory: ${fmtUs(inbox.memoryUs)} per accept → ${fmtRatio(inbox.fileUs / inbox.memoryUs)} ` +
+      `(+${fmtUs(inbox.fileUs - inbox.memoryUs)} of disk cost per event; ` +
+      `${Math.round(1e6 / inbox.fileUs).toLocaleString('en-US')} accepts/s on file)`,
+  );
+}
+
+console.log(`\n${table(['benchmark', 'measure', 'A', 'B', 'A/B'], rows)}\n`);
+for (const line of summaries) console.log(line);
+console.log(`\n(bench took ${((performance.now() - started) / 1000).toFixed(1)} s)`);

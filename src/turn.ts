@@ -68,7 +68,12 @@ export interface FileGateway {
     file: SlackFileRef,
     thread: ThreadRef,
   ): Promise<
-    { ok: true; file: Omit<ThreadFile, 'containerId'> } | { ok: false; name: string; reason: string }
+    | {
+        ok: true;
+        file: Omit<ThreadFile, 'containerId'> /** rows × columns, column types, … */;
+        receipt: string;
+      }
+    | { ok: false; name: string; reason: string }
   >;
   /** Files people shared earlier in the thread (e.g. on its root), for a thread the bot has just joined. */
   earlierFiles(thread: ThreadRef, beforeTs: string): Promise<SlackFileRef[]>;
@@ -92,11 +97,6 @@ export interface TurnDeps {
 
 export type TurnOutcome = { status: 'answered' } | { status: 'failed'; error: string };
 
-const formatSize = (bytes: number) =>
-  bytes >= 1024 * 1024
-    ? `${(bytes / 1024 / 1024).toFixed(1)} MB`
-    : `${Math.max(1, Math.round(bytes / 1024))} KB`;
-
 /** Answers one thread message: ingest its files, ask Claude in the thread's container, save, reply. */
 export async function runTurn(
   deps: TurnDeps,
@@ -109,16 +109,21 @@ export async function runTurn(
   const log = deps.log.child({ turnId, threadKey, eventId: msg.eventId });
   await replier.working(msg);
 
-  const { added, notices } = await ingestFiles(deps, msg, threadKey);
-  if (msg.text.trim() === '') {
-    // A file dropped into the thread without a question: acknowledge it, use it from the next question on.
-    const lines = added.map(
-      (f) => `📎 Got *${f.name}* (${formatSize(f.sizeBytes)}) — ask me anything about it.`,
-    );
-    await replier.notice(msg, [...lines, ...notices].join('\n') || 'Ask me a question about your data.');
-    await replier.done(msg, added.length > 0 || notices.length === 0 ? 'answered' : 'failed');
+  const { receipts, notices: fileNotices } = await ingestFiles(deps, msg, threadKey);
+  const question = msg.text.trim() !== '';
+  if (receipts.length > 0 || fileNotices.length > 0 || !question) {
+    // Receipts (rows × columns, column types) and refusals right away; without a question this is the
+    // whole reply, and the files are used from the next question on.
+    const hint = question
+      ? []
+      : [receipts.length > 0 ? 'Ask me anything about it.' : 'Ask me a question about your data.'];
+    await replier.notice(msg, [...receipts, ...fileNotices, ...hint].join('\n\n'));
+  }
+  if (!question) {
+    await replier.done(msg, receipts.length > 0 || fileNotices.length === 0 ? 'answered' : 'failed');
     return { status: 'answered' };
   }
+  const notices: string[] = [];
 
   // A re-run (after a restart or Retry) updates the message's earlier progress view instead of adding one.
   const progress = await replier.progress(msg, store.inbox.progressTs(msg.channelId, msg.messageTs));
@@ -248,7 +253,7 @@ async function ingestFiles(deps: TurnDeps, msg: ThreadMessage, threadKey: string
   const joinedLate =
     msg.threadTs !== msg.messageTs && known.size === 0 && deps.store.history.list(threadKey).length === 0;
   const earlier = joinedLate ? await deps.files.earlierFiles(msg, msg.messageTs) : [];
-  const added: Omit<ThreadFile, 'containerId'>[] = [];
+  const receipts: string[] = [];
   const notices: string[] = [];
   for (const file of [...earlier, ...msg.files]) {
     if (known.has(file.id)) continue;
@@ -256,10 +261,10 @@ async function ingestFiles(deps: TurnDeps, msg: ThreadMessage, threadKey: string
     const r = await deps.files.ingest(file, msg);
     if (r.ok) {
       deps.store.files.add(threadKey, r.file);
-      added.push(r.file);
-    } else notices.push(`🚫 I couldn't use *${r.name}*: ${r.reason}`);
+      receipts.push(r.receipt);
+    } else notices.push(`🚫 I couldn't use **${r.name}**: ${r.reason}`);
   }
-  return { added, notices };
+  return { receipts, notices };
 }
 
 function stopNotices(r: Awaited<ReturnType<Analyst['ask']>>): string[] {

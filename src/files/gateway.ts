@@ -9,6 +9,7 @@ import { downloadSlackFile, FileDownloadError } from '../slack/download.js';
 import { slackErrorCode } from '../slack/errors.js';
 import type { FileGateway } from '../turn.js';
 import { checkSlackFile, type SlackFileRef } from './policy.js';
+import { formatReceipt, profileFile } from './profile.js';
 
 export interface FileGatewayOptions {
   slack: WebClient;
@@ -64,7 +65,11 @@ export function createFileGateway(opts: FileGatewayOptions): FileGateway {
           destPath,
           maxBytes: opts.maxBytes,
         });
-        const uploaded = await uploadInputFile(opts.anthropic, destPath, check.safeName, check.mimeType);
+        // Profiled locally from the downloaded copy: no model call, no container time.
+        const [uploaded, profile] = await Promise.all([
+          uploadInputFile(opts.anthropic, destPath, check.safeName, check.mimeType),
+          profileFile(destPath, check.kind),
+        ]);
         log.info({ slackFileId: file.id, anthropicFileId: uploaded.id, sizeBytes }, 'input file uploaded');
         return {
           ok: true,
@@ -75,6 +80,7 @@ export function createFileGateway(opts: FileGatewayOptions): FileGateway {
             sizeBytes,
             mimeType: check.mimeType,
           },
+          receipt: formatReceipt(check.safeName, sizeBytes, profile),
         };
       } catch (err) {
         if (err instanceof FileDownloadError) {

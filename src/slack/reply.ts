@@ -101,7 +101,7 @@ export function createSlackReplier(client: WebClient, log: Logger): Replier {
         log.warn({ code, files: ordered.length }, 'output upload failed');
         await post(
           thread,
-          `⚠️ I couldn't upload ${ordered.map((o) => `*${o.fileName}*`).join(', ')} to Slack (${code}).`,
+          `⚠️ I couldn't upload ${ordered.map((o) => `**${o.fileName}**`).join(', ')} to Slack (${code}).`,
         );
       }
     },

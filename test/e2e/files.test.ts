@@ -65,7 +65,10 @@ describe('files in', () => {
     const file = h.slack.hostFile({ name: 'q3.csv', content: csv(100) });
     await h.message('', { threadTs: root, files: [file] });
     await h.settle();
-    expect(threadText(h.thread(root))).toMatch(/Got \*q3\.csv\* \(\d+ KB\)/);
+    expect(threadText(h.thread(root))).toMatch(
+      /📎 \*+q3\.csv\*+ — 100 rows × 3 columns \(2 KB, comma-separated, UTF-8\)/,
+    );
+    expect(threadText(h.thread(root))).toContain('`region` text');
     expect(h.anthropic.messageRequests()).toHaveLength(1);
 
     h.anthropic.enqueue(textReply('second'), textReply('third'));
@@ -97,8 +100,8 @@ describe('files in', () => {
     await h.settle();
 
     const text = threadText(h.thread(ts));
-    expect(text).toMatch(/huge\.csv\*: .*200 MB limit/);
-    expect(text).toMatch(/report\.pdf\*: .*not supported/);
+    expect(text).toMatch(/huge\.csv\*\*: .*200 MB limit/);
+    expect(text).toMatch(/report\.pdf\*\*: .*not supported/);
     for (const name of ['old.csv', 'drive.csv', 'limited.csv']) expect(text).toContain(name);
     expect(text).toContain('Answered with good.csv');
     expect([...h.anthropic.files.values()].map((f) => f.filename)).toEqual(['good.csv']);
@@ -119,10 +122,10 @@ describe('files in', () => {
 
     expect(h.slack.foreign.requests.every((r) => r.authorization === undefined)).toBe(true);
     const text = threadText(h.thread(ts));
-    expect(text).toMatch(/login\.csv\*: .*sign-in page/i);
+    expect(text).toMatch(/login\.csv\*\*: .*sign-in page/i);
     // The stand-in "other host" speaks plain http, so the bot refuses it outright rather than fetch without a token.
-    expect(text).toMatch(/moved\.csv\*: /);
-    expect(text).toMatch(/elsewhere\.csv\*: /);
+    expect(text).toMatch(/moved\.csv\*\*: /);
+    expect(text).toMatch(/elsewhere\.csv\*\*: /);
     expect(h.anthropic.files.size).toBe(0);
   });
 });
@@ -169,7 +172,9 @@ describe('charts and files out', () => {
     });
     const ts = await h.mention('plot');
     await h.settle();
-    expect(threadText(h.thread(ts))).toMatch(/couldn't upload \*chart\.png\* to Slack \(not_in_channel\)/);
+    expect(threadText(h.thread(ts))).toMatch(
+      /couldn't upload \*\*chart\.png\*\* to Slack \(not_in_channel\)/,
+    );
   });
 });
 

@@ -197,12 +197,15 @@ async function expectOk(res: Promise<{ status: number; body: string }>): Promise
   if (status !== 200) throw new Error(`Slack event was not acknowledged: ${status} ${body}`);
 }
 
-/** All text the bot posted in a thread, blocks included, for assertions. */
+/** All text the bot posted in a thread, blocks included (markdown, section and context text), for assertions. */
 export function threadText(messages: PostedMessage[]): string {
+  const blockText = (b: unknown): string[] => {
+    const block = b as { text?: string | { text?: string }; elements?: { text?: string }[] };
+    const text = typeof block.text === 'string' ? block.text : (block.text?.text ?? '');
+    return [text, ...(block.elements ?? []).map((e) => e.text ?? '')];
+  };
   return messages
-    .map((m) =>
-      [m.text ?? '', ...(m.blocks ?? []).map((b) => (b as { text?: string }).text ?? '')].join('\n'),
-    )
+    .map((m) => [m.text ?? '', ...(m.blocks ?? []).flatMap(blockText)].join('\n'))
     .join('\n---\n');
 }
 

@@ -226,3 +226,27 @@ describe('retention', () => {
     expect(h.bot.store.threads.get(threadKey(fresh))).toBeDefined();
   });
 });
+
+describe('upload receipt', () => {
+  it('reports exact rows, columns, types and empty cells of an uploaded CSV, computed without asking Claude', async () => {
+    const rows = Array.from(
+      { length: 1234 },
+      (_, i) =>
+        `${i + 1},${i % 10 === 0 ? '' : (i * 1.5).toFixed(1)},2026-01-${String((i % 28) + 1).padStart(2, '0')},${i % 2 ? 'yes' : 'no'}`,
+    );
+    const csv = Buffer.from(['id,amount,day,flag', ...rows].join('\n'));
+    const file = h.slack.hostFile({ name: 'orders.csv', content: csv });
+    h.anthropic.enqueue(textReply('first'));
+    const root = await h.mention('hello');
+    await h.settle();
+    await h.message('', { threadTs: root, files: [file] });
+    await h.settle();
+    const text = threadText(h.thread(root));
+    expect(text).toMatch(/orders\.csv\*+ — 1,234 rows × 4 columns/);
+    expect(text).toContain('`id` integer');
+    expect(text).toContain('`amount` number (124 empty)');
+    expect(text).toContain('`day` date');
+    expect(text).toContain('`flag` true/false');
+    expect(h.anthropic.messageRequests()).toHaveLength(1);
+  });
+});

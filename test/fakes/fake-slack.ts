@@ -104,6 +104,8 @@ export interface FakeSlack {
    * Records a message people posted (an event the test also sends), so conversations.replies returns it
    * alongside the bot's own posts, as Slack does.
    */
+  /** Answer apps.connections.open (app-level token) with this WebSocket URL. */
+  useSocketMode(url: string): void;
   recordHumanMessage(message: {
     channel: string;
     ts: string;
@@ -235,6 +237,7 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
   const botToken = opts.botToken ?? DEFAULT_BOT_TOKEN;
   const calls: SlackCall[] = [];
   const posted: PostedMessage[] = [];
+  let socketModeUrl: string | undefined;
   const humanPosts: {
     channel: string;
     ts: string;
@@ -323,7 +326,11 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? str(fields, 'token');
     let reply: Reply;
     if (token === undefined) reply = fail('not_authed');
-    else if (token !== botToken) reply = fail('invalid_auth');
+    else if (method === 'apps.connections.open') {
+      // Socket Mode: called with the app-level token, answers the WebSocket URL to connect to.
+      reply =
+        token.startsWith('xapp-') && socketModeUrl ? { ok: true, url: socketModeUrl } : fail('invalid_auth');
+    } else if (token !== botToken) reply = fail('invalid_auth');
     else reply = methods[method]?.(fields) ?? fail('unknown_method');
     sendJson(res, 200, reply);
   }
@@ -700,6 +707,9 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
         )
         .map((m) => ({ ...m })),
     reactions: (channel, ts) => [...(reactionsByMessage.get(`${channel}:${ts}`) ?? [])],
+    useSocketMode: (url) => {
+      socketModeUrl = url;
+    },
     recordHumanMessage: (message) => {
       humanPosts.push(structuredClone(message));
     },

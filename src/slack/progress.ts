@@ -1,4 +1,4 @@
-import type { KnownBlock } from '@slack/types';
+import type { AnyChunk, KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import type { CodeRun, StepEvent } from '../claude/result.js';
 import type { ThreadMessage } from '../domain.js';
@@ -66,9 +66,20 @@ export function renderProgress(steps: readonly Step[], state: State, stopValue: 
   return blocks;
 }
 
+/** Where the steps are shown: an edited message, or a Slack AI stream. */
+interface ProgressView {
+  /** Shows the view; returns the message ts. */
+  open(): Promise<string | undefined>;
+  /** Shows the current steps; `changed` are the ones that changed since the last call. */
+  update(steps: readonly Step[], state: State, changed: readonly Step[]): Promise<void>;
+}
+
 /**
- * One progress message per question, edited in place at most once a second: steps appear as code
- * runs start and are marked done or failed as results arrive. Failures here never fail the turn.
+ * The live view of one question: steps appear as code runs start and are marked done or failed as
+ * results arrive, shown at most once a second. Failures to show it never fail the turn.
+ *
+ * In DMs (and the assistant pane) it is a Slack AI stream with task chunks; elsewhere, or if
+ * streaming is refused, one message edited in place.
  */
 export async function startProgress(
   client: WebClient,
@@ -77,63 +88,144 @@ export async function startProgress(
   existingTs?: string,
 ): Promise<Progress> {
   const steps: Step[] = [];
-  const stopValue = messageKeyValue(msg);
+  const changed = new Set<Step>();
   let state: State = 'working';
-  let ts = existingTs;
   let lastUpdate = 0;
   let timer: NodeJS.Timeout | undefined;
-  let flushing: Promise<void> = Promise.resolve();
+  let showing: Promise<void> = Promise.resolve();
 
-  const render = () => ({
-    channel: msg.channelId,
-    text: HEADLINE[state],
-    blocks: renderProgress(steps, state, stopValue),
+  let view =
+    msg.isDirectMessage && !existingTs ? streamView(client, msg) : messageView(client, msg, existingTs);
+  let ts = await view.open().catch((err: unknown) => {
+    log.warn({ code: slackErrorCode(err) }, 'could not show progress');
+    return undefined;
   });
-  try {
-    if (ts) await client.chat.update({ ...render(), ts });
-    else ts = (await client.chat.postMessage({ ...render(), thread_ts: msg.threadTs })).ts;
-  } catch (err) {
-    log.warn({ code: slackErrorCode(err) }, 'could not post progress message');
+  if (!ts && msg.isDirectMessage && !existingTs) {
+    view = messageView(client, msg, undefined); // streaming refused: fall back to an edited message
+    ts = await view.open().catch(() => undefined);
   }
 
-  const flush = () => {
+  const show = () => {
     timer = undefined;
     lastUpdate = Date.now();
     if (!ts) return;
-    const update = { ...render(), ts };
-    flushing = flushing.then(async () => {
-      try {
-        await client.chat.update(update);
-      } catch (err) {
-        log.warn({ code: slackErrorCode(err) }, 'could not update progress message');
-      }
-    });
+    const snapshot = {
+      steps: steps.map((s) => ({ ...s })),
+      state,
+      changed: [...changed].map((s) => ({ ...s })),
+    };
+    changed.clear();
+    showing = showing.then(() =>
+      view.update(snapshot.steps, snapshot.state, snapshot.changed).catch((err: unknown) => {
+        log.warn({ code: slackErrorCode(err) }, 'could not update progress');
+      }),
+    );
   };
   const schedule = () => {
     if (timer) return;
-    const wait = Math.max(0, lastUpdate + MIN_UPDATE_INTERVAL_MS - Date.now());
-    timer = setTimeout(flush, wait);
+    timer = setTimeout(show, Math.max(0, lastUpdate + MIN_UPDATE_INTERVAL_MS - Date.now()));
     timer.unref();
   };
 
   return {
     ts,
     step(event: StepEvent) {
-      const existing = steps.find((s) => s.id === event.id);
-      if (event.type === 'started' && !existing) {
-        steps.push({ id: event.id, label: stepLabel(event.kind, event.input), status: 'running' });
-      } else if (event.type === 'finished' && existing) {
-        existing.status = event.failed ? 'failed' : 'done';
+      let step = steps.find((s) => s.id === event.id);
+      if (event.type === 'started' && !step) {
+        step = { id: event.id, label: stepLabel(event.kind, event.input), status: 'running' };
+        steps.push(step);
+      } else if (event.type === 'finished' && step) {
+        step.status = event.failed ? 'failed' : 'done';
       } else return;
+      changed.add(step);
       schedule();
     },
     async finish(outcome: 'answered' | 'failed' | 'stopped') {
       clearTimeout(timer);
       state = outcome;
-      for (const s of steps)
-        if (s.status === 'running') s.status = outcome === 'answered' ? 'done' : 'failed';
-      flush();
-      await flushing;
+      for (const s of steps) {
+        if (s.status !== 'running') continue;
+        s.status = outcome === 'answered' ? 'done' : 'failed';
+        changed.add(s);
+      }
+      show();
+      await showing;
+    },
+  };
+}
+
+/** One message in the thread, edited in place (chat.update is Tier 3). */
+function messageView(client: WebClient, msg: ThreadMessage, existingTs: string | undefined): ProgressView {
+  let ts = existingTs;
+  const stopValue = messageKeyValue(msg);
+  const render = (steps: readonly Step[], state: State) => ({
+    channel: msg.channelId,
+    text: HEADLINE[state],
+    blocks: renderProgress(steps, state, stopValue),
+  });
+  return {
+    async open() {
+      if (ts) await client.chat.update({ ...render([], 'working'), ts });
+      else ts = (await client.chat.postMessage({ ...render([], 'working'), thread_ts: msg.threadTs })).ts;
+      return ts;
+    },
+    async update(steps, state) {
+      if (ts) await client.chat.update({ ...render(steps, state), ts });
+    },
+  };
+}
+
+const TASK_STATUS = { running: 'in_progress', done: 'complete', failed: 'error' } as const;
+const PLAN_TITLE = {
+  working: 'Analysing your data',
+  answered: 'Done',
+  failed: 'Finished with problems',
+  stopped: 'Stopped',
+};
+
+/** Slack's AI streaming message: a plan with one task per code run, a Stop button, closed when done. */
+function streamView(client: WebClient, msg: ThreadMessage): ProgressView {
+  let ts: string | undefined;
+  const tasks = (steps: readonly Step[]): AnyChunk[] =>
+    steps.map((s) => ({
+      type: 'task_update',
+      id: s.id,
+      title: redactSecrets(s.label),
+      status: TASK_STATUS[s.status],
+    }));
+  return {
+    async open() {
+      const started = await client.chat.startStream({
+        channel: msg.channelId,
+        thread_ts: msg.threadTs,
+        recipient_user_id: msg.userId,
+        recipient_team_id: msg.teamId,
+        task_display_mode: 'plan',
+        chunks: [
+          { type: 'plan_update', title: PLAN_TITLE.working },
+          {
+            type: 'blocks',
+            blocks: [
+              { type: 'actions', elements: [button(ACTIONS.stop, 'Stop', messageKeyValue(msg), 'danger')] },
+            ],
+          },
+        ],
+      });
+      ts = started.ts;
+      return ts;
+    },
+    async update(_steps, state, changed) {
+      if (!ts) return;
+      if (state === 'working') {
+        if (changed.length > 0)
+          await client.chat.appendStream({ channel: msg.channelId, ts, chunks: tasks(changed) });
+        return;
+      }
+      await client.chat.stopStream({
+        channel: msg.channelId,
+        ts,
+        chunks: [...tasks(changed), { type: 'plan_update', title: PLAN_TITLE[state] }],
+      });
     },
   };
 }

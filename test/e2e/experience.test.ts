@@ -250,3 +250,33 @@ describe('upload receipt', () => {
     expect(h.anthropic.messageRequests()).toHaveLength(1);
   });
 });
+
+describe('progress in a DM', () => {
+  it("uses Slack's AI stream: a plan with one task per code run, marked as results arrive, then closed", async () => {
+    h.anthropic.enqueue({
+      kind: 'message',
+      content: [
+        blocks.bash('srvtoolu_1', 'python -c "print(1)"'),
+        blocks.bashResult('srvtoolu_1', { stdout: '1\n' }),
+        blocks.bash('srvtoolu_2', 'python broken.py'),
+        blocks.bashResult('srvtoolu_2', { returnCode: 1, stderr: 'boom' }),
+        blocks.text('One worked.'),
+      ],
+    });
+    const ts = await h.message('compute in a DM', { channel: 'D08CSVDM01X', channelType: 'im' });
+    await h.settle();
+
+    const [start] = h.slack.callsTo('chat.startStream');
+    expect(start?.params).toMatchObject({ channel: 'D08CSVDM01X', thread_ts: ts });
+    expect(JSON.stringify(start?.params.chunks)).toContain('stop_turn');
+    const chunks = [...h.slack.callsTo('chat.appendStream'), ...h.slack.callsTo('chat.stopStream')].flatMap(
+      (c) => c.params.chunks as { type: string; id?: string; status?: string; title?: string }[],
+    );
+    const finalStatus = (id: string) => chunks.filter((c) => c.id === id).at(-1)?.status;
+    expect(finalStatus('srvtoolu_1')).toBe('complete');
+    expect(finalStatus('srvtoolu_2')).toBe('error');
+    expect(chunks.at(-1)).toMatchObject({ type: 'plan_update', title: 'Finished with problems' });
+    expect(h.slack.messages('D08CSVDM01X').every((m) => !m.streaming)).toBe(true);
+    expect(threadText(h.thread(ts, 'D08CSVDM01X'))).toContain('One worked.');
+  });
+});

@@ -9,7 +9,7 @@ import { downloadSlackFile, FileDownloadError } from '../slack/download.js';
 import { slackErrorCode } from '../slack/errors.js';
 import type { FileGateway } from '../turn.js';
 import { checkSlackFile, type SlackFileRef } from './policy.js';
-import { formatReceipt, profileFile } from './profile.js';
+import { formatReceipt, profileFile } from './profile/index.js';
 
 export interface FileGatewayOptions {
   slack: WebClient;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataKind } from '../../src/files/policy.js';
-import { type DataProfile, formatReceipt, profileFile } from '../../src/files/profile.js';
+import { type DataProfile, formatReceipt, profileFile } from '../../src/files/profile/index.js';
 
 let dir: string;
 let counter = 0;
@@ -676,7 +676,7 @@ describe('formatReceipt', () => {
 
   it('renders a known profile', () => {
     expect(formatReceipt('sales.csv', 48 * 1024, sales)).toBe(
-      '📎 *sales.csv* — 1,250 rows × 4 columns (48 KB, comma-separated, UTF-8)\n' +
+      '📎 **sales.csv** — 1,250 rows × 4 columns (48 KB, comma-separated, UTF-8)\n' +
         '`region` text · `revenue` number (3 empty) · `day` date · `notes` empty',
     );
   });
@@ -691,14 +691,14 @@ describe('formatReceipt', () => {
         notes: ['profiled the first sheet, “Sales”'],
       }),
     ).toBe(
-      '📎 *q3.xlsx* — 1 row × 1 column (3.3 MB, Excel, 2 sheets)\n' +
+      '📎 **q3.xlsx** — 1 row × 1 column (3.3 MB, Excel, 2 sheets)\n' +
         '`a&lt;b&gt;&amp;c` date-time\n' +
         'Sheets: `Sales` · `Costs` (first one shown)\n' +
         'ℹ️ profiled the first sheet, “Sales”',
     );
     expect(
       formatReceipt('data.parquet', 512, { kind: 'parquet', rows: null, columns: [], notes: ['encrypted'] }),
-    ).toBe('📎 *data.parquet* (512 B, Parquet)\nℹ️ encrypted');
+    ).toBe('📎 **data.parquet** (512 B, Parquet)\nℹ️ encrypted');
     expect(
       formatReceipt('notes.txt', 2048, {
         kind: 'txt',
@@ -707,7 +707,7 @@ describe('formatReceipt', () => {
         encoding: 'latin-1 (guessed)',
         notes: [],
       }),
-    ).toBe('📎 *notes.txt* — 3 lines (2 KB, plain text, Latin-1 (guessed))');
+    ).toBe('📎 **notes.txt** — 3 lines (2 KB, plain text, Latin-1 (guessed))');
     expect(
       formatReceipt('x.csv', 10, { ...sales, delimiter: ';', encoding: 'utf-8 (BOM)', rows: 0, columns: [] }),
     ).toContain('— 0 rows (10 B, semicolon-separated, UTF-8 with BOM)');

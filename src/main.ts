@@ -1,9 +1,12 @@
+import { existsSync } from 'node:fs';
 import { createBot } from './bot.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 
 /** Entry point: `npm start`. Exits non-zero with one message naming every configuration problem. */
 async function main(): Promise<void> {
+  // A local .env fills in what the real environment does not set (it never overrides it).
+  if (existsSync('.env')) process.loadEnvFile('.env');
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(process.env);

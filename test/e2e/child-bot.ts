@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -12,8 +15,9 @@ export interface ChildBot {
 
 /** Runs the real entry point (`npm start`) in its own process with exactly the given environment. */
 export function spawnBot(env: Record<string, string>): ChildBot {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
+  // Run from an empty folder, so a developer's own .env cannot leak into the test.
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), `${root}src/main.ts`], {
+    cwd: mkdtempSync(join(tmpdir(), 'slack-analyst-cwd-')),
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

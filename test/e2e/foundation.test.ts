@@ -290,3 +290,26 @@ describe('how a turn ends', () => {
     expect(JSON.stringify(next?.messages)).not.toContain('something refused');
   });
 });
+
+describe('Slack limits', () => {
+  it("splits a 25,000-character answer across messages within Slack's limits, losing nothing", async () => {
+    const table = Array.from({ length: 1200 }, (_, i) => `| row ${i} | ${(i * 3.7).toFixed(1)} |`).join('\n');
+    const code = Array.from({ length: 300 }, (_, i) => `print(${i})`).join('\n');
+    const answer = `# Report\n\n| name | value |\n| --- | --- |\n${table}\n\n\`\`\`python\n${code}\n\`\`\`\n\nThe end.`;
+    expect(answer.length).toBeGreaterThan(20_000);
+    h.anthropic.enqueue({ kind: 'message', content: [blocks.text(answer)] });
+    const ts = await h.mention('long report');
+    await h.settle();
+
+    const posts = markdownPosts(h.thread(ts));
+    expect(posts.length).toBeGreaterThan(1);
+    const texts = posts.map((p) => (p.blocks?.[0] as { text: string }).text);
+    for (const t of texts) expect(t.length).toBeLessThanOrEqual(12_000);
+    const joined = texts.join('\n');
+    expect(joined).toContain('| row 1199 | 4436.3 |');
+    expect(joined).toContain('print(299)');
+    expect(joined).toContain('The end.');
+    // The fake answers invalid_blocks / msg_too_long like Slack; none came back.
+    expect(h.slack.callsTo('chat.postMessage').length).toBe(posts.length + 1); // + the progress message
+  });
+});

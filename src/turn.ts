@@ -204,9 +204,14 @@ async function askClaude(
   const { store } = deps;
   const threadKey = threadKeyOf(msg);
   const thread = store.threads.ensure({ ...msg, threadKey, toolVersion: deps.toolVersion });
+  // Containers end 30 days after creation: a day before, start a new one rather than fail mid-answer.
+  const retiring =
+    thread.containerCreatedAt !== null && Date.now() - thread.containerCreatedAt > MAX_CONTAINER_AGE_MS;
+  const containerId = retiring ? null : thread.containerId;
   const question: Anthropic.ContentBlockParam[] = [
+    ...(retiring ? [SANDBOX_RESET_NOTE] : []),
     { type: 'text', text: `Question from Slack user ${msg.userId}:\n${msg.text}` },
-    ...uploadsFor(files, thread.containerId),
+    ...uploadsFor(files, containerId),
   ];
   const history = fitHistory(store.history.list(threadKey), deps.historyTokenBudget);
   let sentUploads = question.flatMap((b) => (b.type === 'container_upload' ? [b.file_id] : []));
@@ -216,7 +221,7 @@ async function askClaude(
     system: systemPrompt(files),
     history,
     userContent: question,
-    containerId: thread.containerId,
+    containerId,
     log,
     onBlock: (block) => {
       const event = stepEvent(block);
@@ -227,13 +232,13 @@ async function askClaude(
       store.threads.setContainer(threadKey, null, null);
       const reattach = uploadsFor(files, null);
       sentUploads = reattach.map((b) => b.file_id);
-      const note: Anthropic.TextBlockParam = {
-        type: 'text',
-        text: "Note: the sandbox was reset. Earlier variables and intermediate files are gone; the thread's input files were re-attached.",
-      };
       return {
         history,
-        userContent: [note, ...question.filter((b) => b.type !== 'container_upload'), ...reattach],
+        userContent: [
+          SANDBOX_RESET_NOTE,
+          ...question.filter((b) => b.type !== 'container_upload'),
+          ...reattach,
+        ],
       };
     },
   });
@@ -241,8 +246,14 @@ async function askClaude(
     store.threads.setContainer(threadKey, result.container.id, result.container.expiresAt);
     store.files.markAttached(threadKey, sentUploads, result.container.id);
   }
-  return result;
+  return { ...result, containerReplaced: result.containerReplaced || retiring };
 }
+
+const MAX_CONTAINER_AGE_MS = 29 * 24 * 60 * 60 * 1000;
+const SANDBOX_RESET_NOTE: Anthropic.TextBlockParam = {
+  type: 'text',
+  text: "Note: the sandbox was reset. Earlier variables and intermediate files are gone; the thread's input files were re-attached.",
+};
 
 /**
  * Uploads the message's new files once per thread; a file that can't be used becomes a notice.

@@ -239,3 +239,28 @@ describe('thread isolation', () => {
     expect(t1).toBeDefined();
   });
 });
+
+describe('a container near the end of its 30-day life', () => {
+  it('is replaced before it can fail a request, with every input re-attached and the user told', async () => {
+    const file = h.slack.hostFile({ name: 'a.csv', content: csv(5) });
+    h.anthropic.enqueue(textReply('first'));
+    const root = await h.mention('load', { files: [file] });
+    await h.settle();
+    const old =
+      h.anthropic.messageRequests().length &&
+      h.bot.store.db.prepare('SELECT container_id FROM threads').get();
+    // The container was first seen 29½ days ago.
+    h.bot.store.db
+      .prepare('UPDATE threads SET container_created_at = ?')
+      .run(Date.now() - 29.5 * 24 * 3600 * 1000);
+
+    h.anthropic.enqueue(textReply('fresh'));
+    await h.message('again', { threadTs: root });
+    await h.settle();
+    const last = h.anthropic.messageRequests().at(-1)!;
+    expect(last.container).toBeUndefined();
+    expect(uploadsIn(last as never)).toHaveLength(1);
+    expect(threadText(h.thread(root))).toMatch(/sandbox had expired.*Files restored: a\.csv/s);
+    expect(h.bot.store.db.prepare('SELECT container_id FROM threads').get()).not.toEqual(old);
+  });
+});

@@ -16,36 +16,55 @@ const FENCE_LINE = /^[ \t]*(`{3,}|~{3,})(.*)$/;
  * Splits Markdown into chunks of at most `maxChars`, preferring paragraph breaks, then line
  * breaks, then a hard cut. Only the newlines at a split are dropped. A code block cut in two is
  * closed at the end of one chunk and re-opened with the same info string at the start of the
- * next, so every chunk renders on its own. Blank input yields no chunks.
+ * next, and a table cut in two gets its header rows again, so every chunk renders on its own.
+ * Blank input yields no chunks.
  */
 export function splitMarkdown(text: string, maxChars = 11_000): string[] {
   if (text.trim() === '') return [];
   const chunks: string[] = [];
   let rest = text;
   let fence: Fence | null = null; // left open by the previous chunk
+  let carry = ''; // what the next chunk starts with: a re-opened fence or a repeated table header
   for (;;) {
-    const reopen = fence ? `${fence.marker}${fence.info}\n` : '';
-    if (reopen.length + rest.length <= maxChars) {
-      chunks.push(reopen + rest);
+    if (carry.length + rest.length <= maxChars) {
+      chunks.push(carry + rest);
       return chunks;
     }
     // The closing fence needed depends on where we cut, so shrink the budget until it fits.
-    let budget = maxChars - reopen.length;
+    let budget = maxChars - carry.length;
     for (;;) {
       if (budget < 1) throw new RangeError(`maxChars ${maxChars} cannot fit the code fence being split`);
       const { end, next } = findCut(rest, budget);
       const piece = rest.slice(0, end);
       const open = fenceAfter(piece, fence);
-      const chunk = reopen + piece + (open ? `\n${open.marker}` : '');
+      const chunk = carry + piece + (open ? `\n${open.marker}` : '');
       if (chunk.length <= maxChars) {
         chunks.push(chunk);
         rest = rest.slice(next);
         fence = open;
+        carry = open ? `${open.marker}${open.info}\n` : tableHeaderToRepeat(chunk, rest);
         break;
       }
       budget -= chunk.length - maxChars;
     }
   }
+}
+
+const TABLE_ROW = /^\s*\|/;
+const TABLE_DELIMITER = /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/;
+
+/**
+ * When a cut falls inside a Markdown table, the next chunk needs the table's header and delimiter
+ * rows again, or its rows render as plain text.
+ */
+function tableHeaderToRepeat(chunk: string, following: string): string {
+  const lines = chunk.split('\n');
+  if (!TABLE_ROW.test(lines.at(-1) ?? '') || !TABLE_ROW.test(following.split('\n', 1)[0] ?? '')) return '';
+  for (let i = lines.length - 2; i >= 0 && TABLE_ROW.test(lines[i]!); i--) {
+    if (TABLE_DELIMITER.test(lines[i + 1]!) && !TABLE_DELIMITER.test(lines[i]!))
+      return `${lines[i]}\n${lines[i + 1]}\n`;
+  }
+  return '';
 }
 
 /** Where to cut `text` so the first part is at most `budget` long: [0, end) is kept, [next, …) follows. */

@@ -177,3 +177,28 @@ describe('escapeMrkdwn', () => {
     );
   });
 });
+
+describe('splitMarkdown and tables', () => {
+  it('repeats the header and delimiter rows of a table cut across chunks', () => {
+    const rows = Array.from({ length: 400 }, (_, i) => `| region ${i} | ${i * 10} |`);
+    const text = `Intro line.\n\n| region | revenue |\n| --- | ---: |\n${rows.join('\n')}\n\nAfter the table.`;
+    const chunks = splitMarkdown(text, 3_000);
+    expect(chunks.length).toBeGreaterThan(2);
+    for (const chunk of chunks.slice(1, -1)) {
+      expect(chunk.startsWith('| region | revenue |\n| --- | ---: |\n')).toBe(true);
+      expect(chunk.length).toBeLessThanOrEqual(3_000);
+    }
+    // Every row appears exactly once, in order, and nothing else was lost.
+    const all = chunks.join('\n');
+    const seen = rows.map((r) => all.indexOf(r));
+    expect(seen.every((i, k) => i >= 0 && (k === 0 || i > seen[k - 1]!))).toBe(true);
+    expect(all.split('| region 399 | 3990 |')).toHaveLength(2);
+    expect(all).toContain('After the table.');
+  });
+
+  it('does not repeat a header when the cut falls between a table and the following text', () => {
+    const table = `| a | b |\n| --- | --- |\n${Array.from({ length: 50 }, (_, i) => `| ${i} | ${i} |`).join('\n')}`;
+    const chunks = splitMarkdown(`${table}\n\n${'x'.repeat(900)}`, 1_000);
+    expect(chunks.slice(1).some((c) => c.startsWith('| a | b |'))).toBe(false);
+  });
+});

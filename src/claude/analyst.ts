@@ -1,4 +1,4 @@
-import type Anthropic from '@anthropic-ai/sdk';
+import Anthropic from '@anthropic-ai/sdk';
 import type { CodeExecutionToolVersion } from '../config.js';
 import type { Logger } from '../log.js';
 import { AnalystError, classifyError, isContainerGone } from './errors.js';
@@ -149,8 +149,8 @@ export function createAnalyst(opts: AnalystOptions) {
         if (stream.request_id) requestIds.push(stream.request_id);
         return message;
       } catch (err) {
-        const brokenStream = !(err instanceof Error && 'status' in err) && !p.signal?.aborted;
-        if (brokenStream && attempt < streamRetries && classifyError(err).code === 'connection') {
+        // The SDK retries failed requests, but not a response stream that dies half-way.
+        if (attempt < streamRetries && !p.signal?.aborted && isBrokenStream(err)) {
           p.log.warn(
             { attempt, requestId: stream.request_id },
             'stream broke mid-response; re-sending the request',
@@ -165,6 +165,10 @@ export function createAnalyst(opts: AnalystOptions) {
   return { ask };
 }
 export type Analyst = ReturnType<typeof createAnalyst>;
+
+/** A response that started and then broke off surfaces as a plain AnthropicError, not an APIError. */
+const isBrokenStream = (err: unknown) =>
+  err instanceof Anthropic.AnthropicError && !(err instanceof Anthropic.APIError);
 
 function addUsage(total: AskResult['usage'], u: Anthropic.Usage): void {
   total.inputTokens += u.input_tokens;

@@ -49,16 +49,16 @@ export function createSlackReplier(client: WebClient, log: Logger): Replier {
     }
   }
 
+  /** Messages showing the "waiting" reaction, by message key. */
   const waiting = new Set<string>();
-  const keyOf = (msg: ThreadMessage) => `${msg.channelId}:${msg.messageTs}`;
 
   return {
     async queued(msg) {
-      waiting.add(keyOf(msg));
+      waiting.add(messageKeyValue(msg));
       await react(msg, QUEUED_REACTION);
     },
     async working(msg) {
-      if (waiting.delete(keyOf(msg))) await react(msg, QUEUED_REACTION, true);
+      if (waiting.delete(messageKeyValue(msg))) await react(msg, QUEUED_REACTION, true);
       await react(msg, WORKING_REACTION);
       // Slack's AI status line under the thread ("is analysing…"); cleared by Slack when the bot replies.
       await client.assistant.threads
@@ -79,12 +79,11 @@ export function createSlackReplier(client: WebClient, log: Logger): Replier {
       await react(msg, OUTCOME_REACTION.failed);
     },
     async answer(msg, answer) {
-      const thread = msg;
       const buttons = [
         ...(answer.runs.length > 0 ? [button(ACTIONS.showCode, 'Show code', answer.turnId)] : []),
         ...(answer.retryable ? [button(ACTIONS.retry, 'Retry', messageKeyValue(msg))] : []),
       ];
-      await post(thread, sanitise(composeAnswer(answer), answer.allowedUserIds), buttons);
+      await post(msg, sanitise(composeAnswer(answer), answer.allowedUserIds), buttons);
       if (answer.outputs.length === 0) return;
       // Images first so charts lead; one upload message for all files of the turn.
       const ordered = [...answer.outputs].sort(
@@ -92,17 +91,15 @@ export function createSlackReplier(client: WebClient, log: Logger): Replier {
       );
       try {
         await client.files.uploadV2({
-          channel_id: thread.channelId,
-          thread_ts: thread.threadTs,
+          channel_id: msg.channelId,
+          thread_ts: msg.threadTs,
           file_uploads: ordered.map((o) => ({ file: o.bytes, filename: o.fileName, title: o.fileName })),
         });
       } catch (err) {
         const code = slackErrorCode(err);
         log.warn({ code, files: ordered.length }, 'output upload failed');
-        await post(
-          thread,
-          `⚠️ I couldn't upload ${ordered.map((o) => `**${o.fileName}**`).join(', ')} to Slack (${code}).`,
-        );
+        const names = ordered.map((o) => `**${o.fileName}**`).join(', ');
+        await post(msg, sanitise(`⚠️ I couldn't upload ${names} to Slack (${code}).`, []));
       }
     },
   };

@@ -303,7 +303,7 @@ describe('Slack limits', () => {
 
     const posts = markdownPosts(h.thread(ts));
     expect(posts.length).toBeGreaterThan(1);
-    const texts = posts.map((p) => (p.blocks?.[0] as { text: string }).text);
+    const texts = posts.map((p) => (p.blocks![0] as { text: string }).text);
     for (const t of texts) expect(t.length).toBeLessThanOrEqual(12_000);
     const joined = texts.join('\n');
     expect(joined).toContain('| row 1199 | 4436.3 |');

@@ -11,22 +11,12 @@
  * - buffered: the naive path — `fetch` the whole file into a Buffer, `toFile(buffer)`, `client.files.upload`.
  *   It gets the same `redirect: 'error'` fetch option as the bot's upload, so the only difference is buffering.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Anthropic, { toFile } from '@anthropic-ai/sdk';
-import { uploadInputFile } from '../src/claude/files.js';
-import { downloadSlackFile } from '../src/slack/download.js';
-
-export interface FakesInfo {
-  slackApiUrl: string;
-  botToken: string;
-  fileUrl: string;
-  anthropicUrl: string;
-  sizeBytes: number;
-  sha256: string;
-}
+import { type FakesInfo, streamedTransfer } from '../scripts/streamed-transfer.js';
 
 export type TransferMode = 'streaming' | 'buffered';
 
@@ -42,13 +32,6 @@ export interface TransferSample {
 }
 
 const SAMPLE_MS = 5;
-const MB = 1024 * 1024;
-/**
- * The warm-up download stops at this cap. Large enough that the heap reaches its working size for a streamed
- * transfer before the baseline is taken; with a 1 MB warm-up the baseline sometimes sits ~35 MB below it and
- * the streaming figure swings between ~2 and ~38 MB from run to run, whatever the file size.
- */
-const WARM_UP_BYTES = 32 * MB;
 
 const mode = process.argv[2];
 if (mode !== 'streaming' && mode !== 'buffered')
@@ -59,20 +42,10 @@ if (!info) throw new Error('BENCH_FAKES is not set');
 const client = new Anthropic({ apiKey: 'sk-ant-bench', baseURL: info.anthropicUrl, maxRetries: 0 });
 const dir = await mkdtemp(join(tmpdir(), 'slack-analyst-bench-transfer-'));
 
-const download = (destPath: string, maxBytes: number) =>
-  downloadSlackFile({
-    url: info.fileUrl,
-    botToken: info.botToken,
-    slackApiUrl: info.slackApiUrl,
-    destPath,
-    maxBytes,
-    timeoutMs: 5 * 60_000,
-  });
+const transfer = streamedTransfer(info, client);
 
 async function streaming(): Promise<{ fileId: string; bytes: number }> {
-  const destPath = join(dir, 'bench.csv');
-  const downloaded = await download(destPath, 512 * MB);
-  const uploaded = await uploadInputFile(client, destPath, 'bench.csv', 'text/csv');
+  const { downloaded, uploaded } = await transfer.run(join(dir, 'bench.csv'), 'bench.csv');
   return { fileId: uploaded.id, bytes: downloaded.sizeBytes };
 }
 
@@ -88,14 +61,11 @@ async function buffered(): Promise<{ fileId: string; bytes: number }> {
 try {
   // The same warm-up in both modes: a streamed download stopped at its cap, the first chunk of a fetch, and a
   // tiny upload each way.
-  await download(join(dir, 'warm-up-download.csv'), WARM_UP_BYTES).catch(() => undefined);
+  await transfer.warmUp(dir);
   const res = await fetch(info.fileUrl, { headers: { authorization: `Bearer ${info.botToken}` } });
   const reader = res.body!.getReader();
   await reader.read();
   await reader.cancel();
-  const warmUp = join(dir, 'warm-up-upload.csv');
-  await writeFile(warmUp, 'a,b\n1,2\n');
-  await uploadInputFile(client, warmUp, 'warm-up.csv', 'text/csv');
   await client.files.upload(
     { file: await toFile(Buffer.from('a,b\n1,2\n'), 'warm-up.csv', { type: 'text/csv' }) },
     { fetchOptions: { redirect: 'error' } },

@@ -9,8 +9,9 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { FakesInfo } from '../scripts/streamed-transfer.js';
 import { median, note } from './stats.js';
-import type { FakesInfo, TransferMode, TransferSample } from './transfer-child.js';
+import type { TransferMode, TransferSample } from './transfer-child.js';
 
 export interface TransferOptions {
   megabytes: number;

@@ -7,27 +7,17 @@
  * process reach its working size, so the figure is what one more file costs. Exits 1 if the peak RSS growth reaches the limit, or if sizes or hashes differ.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Anthropic from '@anthropic-ai/sdk';
-import { uploadInputFile } from '../src/claude/files.js';
-import { downloadSlackFile } from '../src/slack/download.js';
+import { type FakesInfo, streamedTransfer } from './streamed-transfer.js';
 
 const LIMIT_MB = 64;
 const SAMPLE_MS = 20;
 const MB = 1024 * 1024;
-
-interface FakesInfo {
-  slackApiUrl: string;
-  botToken: string;
-  fileUrl: string;
-  anthropicUrl: string;
-  sizeBytes: number;
-  sha256: string;
-}
 
 interface StoredUpload {
   filename: string;
@@ -60,23 +50,8 @@ try {
   const info = await nextLine<FakesInfo>();
   const client = new Anthropic({ apiKey: 'sk-ant-test', baseURL: info.anthropicUrl, maxRetries: 0 });
 
-  const download = (destPath: string, maxBytes: number) =>
-    downloadSlackFile({
-      url: info.fileUrl,
-      botToken: info.botToken,
-      slackApiUrl: info.slackApiUrl,
-      destPath,
-      maxBytes,
-      timeoutMs: 5 * 60_000,
-    });
-
-  // Warm-up: a download stopped at 32 MB, and a tiny upload. The process reaches its working size for a
-  // streamed transfer before the baseline is taken; after a 1 MB warm-up the baseline sometimes sat ~35 MB low
-  // and the figure swung by that much from run to run (see bench/README.md).
-  await download(join(dir, 'warm-up-download.csv'), 32 * MB).catch(() => undefined);
-  const warmUp = join(dir, 'warm-up-upload.csv');
-  await writeFile(warmUp, 'a,b\n1,2\n');
-  await uploadInputFile(client, warmUp, 'warm-up.csv', 'text/csv');
+  const transfer = streamedTransfer(info, client);
+  await transfer.warmUp(dir);
 
   const baseline = process.memoryUsage().rss;
   let peak = baseline;
@@ -85,8 +60,7 @@ try {
   }, SAMPLE_MS);
   const started = Date.now();
   const destPath = join(dir, 'memory-check.csv');
-  const downloaded = await download(destPath, 512 * MB);
-  const uploaded = await uploadInputFile(client, destPath, 'memory-check.csv', 'text/csv');
+  const { downloaded, uploaded } = await transfer.run(destPath, 'memory-check.csv');
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);
   const seconds = (Date.now() - started) / 1000;

@@ -2,6 +2,7 @@ import type { ThreadMessage } from './domain.js';
 import { threadKeyOf } from './domain.js';
 import { forgetThread } from './retention.js';
 import type { Store } from './store/index.js';
+import { formatTokens } from './text/format.js';
 import type { FileGateway, Replier, TurnOutcome } from './turn.js';
 
 export const COMMANDS = ['help', 'reset', 'usage', 'forget', 'retry'] as const;
@@ -48,7 +49,6 @@ export function estimateCost(
   );
 }
 
-export const formatTokens = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n));
 export const formatUsd = (usd: number) => (usd < 0.01 ? '< $0.01' : `$${usd.toFixed(2)}`);
 
 /** Thread commands run in the thread's lane, so they never race a turn of the same thread. */

@@ -5,13 +5,14 @@ import { AnalystError } from './claude/errors.js';
 import { fitHistory, forHistory, uploadsFor } from './claude/history.js';
 import { systemPrompt } from './claude/prompt.js';
 import { answerText, type CodeRun, collectRuns, type StepEvent, stepEvent } from './claude/result.js';
-import { estimateCost, formatTokens, formatUsd, type Prices } from './commands.js';
+import { estimateCost, formatUsd, type Prices } from './commands.js';
 import type { CodeExecutionToolVersion } from './config.js';
 import { type ThreadMessage, type ThreadRef, threadKeyOf } from './domain.js';
 import type { SlackFileRef } from './files/policy.js';
 import type { Logger } from './log.js';
 import type { ThreadFile } from './store/files.js';
 import type { Store } from './store/index.js';
+import { formatTokens } from './text/format.js';
 import { redactDeep } from './text/redact.js';
 
 /** A file the code produced, fetched from the Files API and ready to post. */

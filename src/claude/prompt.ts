@@ -1,16 +1,12 @@
 import type { ThreadFile } from '../store/files.js';
-
-const formatSize = (bytes: number): string =>
-  bytes >= 1024 * 1024
-    ? `${(bytes / 1024 / 1024).toFixed(1)} MB`
-    : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+import { formatBytes } from '../text/format.js';
 
 /** System prompt for one thread: how to work in the sandbox, and which files the thread has. */
 export function systemPrompt(files: readonly ThreadFile[]): string {
   const fileList =
     files.length === 0
       ? 'No files have been shared in this thread yet.'
-      : files.map((f) => `- ${f.name} (${formatSize(f.sizeBytes)}, ${f.mimeType})`).join('\n');
+      : files.map((f) => `- ${f.name} (${formatBytes(f.sizeBytes)}, ${f.mimeType})`).join('\n');
   return `You are Analyst, a data analyst working inside a Slack thread. You answer questions by running code in your code execution sandbox and reporting what the code printed.
 
 Sandbox rules:

@@ -5,6 +5,7 @@
  */
 import type { HomeView, KnownBlock } from '@slack/types';
 import type { ChannelUsage, Failure } from '../store/reports.js';
+import { formatTokens, oneLine } from '../text/format.js';
 import { escapeMrkdwn } from '../text/slack-markdown.js';
 
 export const MAX_HOME_BLOCKS = 100;
@@ -110,18 +111,6 @@ function formatDate(ms: number): string {
   const seconds = Math.floor(ms / 1000);
   const fallback = `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
   return `<!date^${seconds}^{date_short_pretty} {time}|${fallback}>`;
-}
-
-export function formatTokens(n: number): string {
-  if (n >= 1_000_000) return `${trimZero((n / 1_000_000).toFixed(1))}M`;
-  if (n >= 1_000) return `${trimZero((n / 1_000).toFixed(1))}k`;
-  return String(n);
-}
-const trimZero = (s: string) => s.replace(/\.0$/, '');
-
-function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
 /** Lines packed into as few sections as fit 3,000 characters each. */

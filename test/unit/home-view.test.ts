@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildHomeView, formatTokens, MAX_HOME_BLOCKS, MAX_SECTION_TEXT } from '../../src/slack/home-view.js';
+import { buildHomeView, MAX_HOME_BLOCKS, MAX_SECTION_TEXT } from '../../src/slack/home-view.js';
 import type { ChannelUsage, Failure } from '../../src/store/reports.js';
 
 type AnyBlock = { type: string; text?: { text: string } | string; elements?: { text?: string }[] };
@@ -104,18 +104,5 @@ describe('buildHomeView', () => {
     });
     expectWithinLimits(view);
     expect(textOf(view.blocks)).toContain('top 30 channels');
-  });
-});
-
-describe('formatTokens', () => {
-  it('abbreviates thousands and millions', () => {
-    expect([0, 999, 1_000, 12_345, 1_000_000, 2_560_000].map(formatTokens)).toEqual([
-      '0',
-      '999',
-      '1k',
-      '12.3k',
-      '1M',
-      '2.6M',
-    ]);
   });
 });

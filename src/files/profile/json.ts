@@ -2,10 +2,12 @@
  * JSON and JSON Lines. A top-level array is split into elements as it streams, each parsed on its own; any other
  * document is parsed whole (within a size cap) and its first array of records profiled.
  */
+
+import { oneLine } from '../../text/format.js';
 import { TextFile } from './encoding.js';
 import type { DataProfile } from './index.js';
 import { type ColumnStats, classifyText, Table, type ValueType } from './types.js';
-import { formatCount, oneLine, plural } from './wording.js';
+import { formatCount, plural } from './wording.js';
 
 /** A longer JSON array element or JSONL line is skipped. */
 const MAX_ELEMENT_CHARS = 16 * 1024 * 1024;

@@ -3,9 +3,10 @@
  * `📎 **sales.csv** — 1,250 rows × 4 columns (48 KB, comma-separated, UTF-8)`, then the columns on one line
  * (`` `region` text · `revenue` number (3 empty) ``, at most 25, then `… and N more`), then the notes.
  */
+import { formatBytes, oneLine } from '../../text/format.js';
 import { escapeMrkdwn } from '../../text/slack-markdown.js';
 import type { ColumnProfile, DataProfile } from './index.js';
-import { formatCount, oneLine, plural } from './wording.js';
+import { formatCount, plural } from './wording.js';
 
 const TYPE_LABELS: Readonly<Record<ColumnProfile['type'], string>> = {
   integer: 'integer',
@@ -102,20 +103,6 @@ function encodingLabel(encoding: string): string {
   if (encoding === 'utf-8 (BOM)') return 'UTF-8 with BOM';
   const [name = '', ...rest] = encoding.split(' ');
   return [name.toUpperCase().replace(/^LATIN-1$/, 'Latin-1'), ...rest].join(' ');
-}
-
-/** Bytes in binary units, like `megabytes` in policy.ts: `512 B`, `48 KB`, `1.5 MB`, `200 MB`. */
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  const shown = value < 10 && unit > 0 ? Math.round(value * 10) / 10 : Math.max(1, Math.round(value));
-  return `${shown} ${units[unit]}`;
 }
 
 /** Text for inside a code span: one line, no backticks, escaped. */

@@ -10,11 +10,6 @@ export function plural(n: number, word: string): string {
   return `${formatCount(n)} ${word}${n === 1 ? '' : 's'}`;
 }
 
-export function oneLine(text: string, maxChars: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > maxChars ? `${flat.slice(0, maxChars - 1)}…` : flat;
-}
-
 /** A short reason for a note: system error codes as they are, damage in plain words. */
 export function errorText(err: unknown): string {
   const code =

@@ -119,6 +119,14 @@ export async function createBot(config: Config, log: Logger) {
     deleteOutputFiles: config.DELETE_OUTPUT_FILES,
     prices: config.COST_RECEIPT ? prices : null,
   };
+  const commandDeps = {
+    store,
+    replier,
+    files,
+    prices,
+    maxFileMb: config.MAX_FILE_MB,
+    retry: (channelId: string, messageTs: string) => intake!.retry(channelId, messageTs),
+  };
   intake = createIntake({
     store,
     worker,
@@ -128,19 +136,7 @@ export async function createBot(config: Config, log: Logger) {
     turnTimeoutMs: config.TURN_TIMEOUT_SECONDS * 1000,
     maxQueued: config.MAX_QUEUED_MESSAGES,
     runTurn: (msg, signal) => runTurn(turnDeps, msg, signal),
-    runCommand: (msg, command) =>
-      runCommand(
-        {
-          store,
-          replier,
-          files,
-          prices,
-          maxFileMb: config.MAX_FILE_MB,
-          retry: (channelId, messageTs) => intake!.retry(channelId, messageTs),
-        },
-        msg,
-        command,
-      ),
+    runCommand: (msg, command) => runCommand(commandDeps, msg, command),
   });
   let retention: ReturnType<typeof startRetention> | undefined;
   registerListeners(app, { receive: intake.receive, stop: intake.stop, retry: intake.retry, log });

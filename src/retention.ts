@@ -11,7 +11,7 @@ export interface ForgetDeps {
 export async function forgetThread(deps: ForgetDeps, threadKey: string): Promise<number> {
   const files = deps.store.files.list(threadKey);
   await Promise.allSettled(files.map((f) => deps.files.deleteFile(f.anthropicFileId)));
-  deps.store.forgetThread(threadKey);
+  deps.store.threads.delete(threadKey); // history and files cascade
   return files.length;
 }
 

@@ -263,7 +263,7 @@ const SANDBOX_RESET_NOTE: Anthropic.TextBlockParam = {
 async function ingestFiles(deps: TurnDeps, msg: ThreadMessage, threadKey: string) {
   const known = new Set(deps.store.files.list(threadKey).map((f) => f.slackFileId));
   const joinedLate =
-    msg.threadTs !== msg.messageTs && known.size === 0 && deps.store.history.list(threadKey).length === 0;
+    msg.threadTs !== msg.messageTs && known.size === 0 && deps.store.history.isEmpty(threadKey);
   const earlier = joinedLate ? await deps.files.earlierFiles(msg, msg.messageTs) : [];
   const receipts: string[] = [];
   const notices: string[] = [];

@@ -24,8 +24,8 @@ export function createHistoryStore(db: Db) {
     `INSERT INTO history (thread_key, seq, role, content_json, approx_tokens, turn_id, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
-  const update = db.prepare(
-    'UPDATE history SET content_json = ?, approx_tokens = ? WHERE thread_key = ? AND seq = ?',
+  const exists = db.prepare<[string], { found: number }>(
+    'SELECT EXISTS (SELECT 1 FROM history WHERE thread_key = ?) AS found',
   );
 
   return {
@@ -37,6 +37,7 @@ export function createHistoryStore(db: Db) {
         message: { role: r.role as 'user' | 'assistant', content: JSON.parse(r.content_json) },
       }));
     },
+    isEmpty: (threadKey: string): boolean => exists.get(threadKey)!.found === 0,
     /** Appends one turn (a user message and Claude's merged reply) atomically. */
     appendTurn(threadKey: string, turnId: string, messages: Anthropic.MessageParam[]): void {
       db.transaction(() => {
@@ -46,10 +47,6 @@ export function createHistoryStore(db: Db) {
           insert.run(threadKey, seq++, m.role, json, approxTokens(m.content), turnId, Date.now());
         }
       })();
-    },
-    /** Rewrites stored content in place (used to retire container_upload blocks of a dead container). */
-    replaceContent(threadKey: string, seq: number, content: Anthropic.MessageParam['content']): void {
-      update.run(JSON.stringify(content), approxTokens(content), threadKey, seq);
     },
   };
 }

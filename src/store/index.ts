@@ -20,10 +20,6 @@ export function createStore(db: Db) {
     files: createFileStore(db),
     inbox,
     usage: createUsageStore(db),
-    /** Deletes everything stored for a thread (history and files cascade); the bot leaves the thread. */
-    forgetThread(threadKey: string): void {
-      threads.delete(threadKey);
-    },
     /** Stores a finished turn and marks its inbox row as saved, atomically. */
     saveTurn(
       source: { channelId: string; messageTs: string },

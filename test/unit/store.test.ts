@@ -190,14 +190,6 @@ describe('history', () => {
     expect(a?.message).toEqual({ role: 'assistant', content: assistant });
     expect(a?.approxTokens).toBeGreaterThan(0);
   });
-
-  it('replaceContent rewrites one stored message in place', () => {
-    store.history.appendTurn(KEY, 'turn-1', turn('q1', 'a1'));
-    store.history.replaceContent(KEY, 1, [{ type: 'text', text: '[file a.csv was attached]' }]);
-    expect(store.history.list(KEY)[0]?.message.content).toEqual([
-      { type: 'text', text: '[file a.csv was attached]' },
-    ]);
-  });
 });
 
 describe('files', () => {

@@ -6,10 +6,10 @@ import { type ThreadRef, threadKeyOf } from '../../domain.js';
 import type { Logger } from '../../log.js';
 import type { Store } from '../../store/index.js';
 import { escapeMrkdwn } from '../../text/slack-markdown.js';
+import { ACTIONS } from '../actions.js';
 import { slackErrorCode } from '../errors.js';
 import { type RenderedRuns, renderRuns } from '../show-code.js';
 
-export const SHOW_CODE_ACTION_ID = 'show_code';
 export const CODE_NOT_STORED = "That answer's code is no longer stored.";
 /** Files per files.uploadV2 call (one message each). */
 const FILES_PER_UPLOAD = 10;
@@ -28,38 +28,35 @@ export function registerShowCode(app: App, deps: ShowCodeDeps): void {
   // A double click should not post everything twice.
   const inFlight = new Set<string>();
 
-  app.action<BlockAction<ButtonAction>>(
-    SHOW_CODE_ACTION_ID,
-    async ({ ack, body, action, client, context }) => {
-      await ack();
-      const message = body.message;
-      const channelId = body.channel?.id ?? (body.container.channel_id as string | undefined);
-      const teamId = body.team?.id ?? context.teamId ?? body.user.team_id;
-      if (!message || !channelId || !teamId) {
-        deps.log.warn({ hasMessage: Boolean(message) }, 'show_code clicked outside a message; ignored');
-        return;
-      }
-      const thread: ThreadRef = {
-        teamId,
-        channelId,
-        threadTs: typeof message.thread_ts === 'string' ? message.thread_ts : message.ts,
-      };
-      const turnId = action.value ?? '';
-      const key = `${threadKeyOf(thread)}#${turnId}`;
-      if (inFlight.has(key)) return;
-      inFlight.add(key);
-      // HTTP mode holds the HTTP response until the listener returns (processBeforeResponse), and an interaction
-      // must be answered within 3 s: the posting happens after the listener has returned.
-      void showCode(client, deps, thread, turnId, body.user.id)
-        .catch((err: unknown) =>
-          deps.log.error(
-            { err: slackErrorCode(err), threadKey: threadKeyOf(thread) },
-            'show_code could not post the runs',
-          ),
-        )
-        .finally(() => inFlight.delete(key));
-    },
-  );
+  app.action<BlockAction<ButtonAction>>(ACTIONS.showCode, async ({ ack, body, action, client, context }) => {
+    await ack();
+    const message = body.message;
+    const channelId = body.channel?.id ?? (body.container.channel_id as string | undefined);
+    const teamId = body.team?.id ?? context.teamId ?? body.user.team_id;
+    if (!message || !channelId || !teamId) {
+      deps.log.warn({ hasMessage: Boolean(message) }, 'show_code clicked outside a message; ignored');
+      return;
+    }
+    const thread: ThreadRef = {
+      teamId,
+      channelId,
+      threadTs: typeof message.thread_ts === 'string' ? message.thread_ts : message.ts,
+    };
+    const turnId = action.value ?? '';
+    const key = `${threadKeyOf(thread)}#${turnId}`;
+    if (inFlight.has(key)) return;
+    inFlight.add(key);
+    // HTTP mode holds the HTTP response until the listener returns (processBeforeResponse), and an interaction
+    // must be answered within 3 s: the posting happens after the listener has returned.
+    void showCode(client, deps, thread, turnId, body.user.id)
+      .catch((err: unknown) =>
+        deps.log.error(
+          { err: slackErrorCode(err), threadKey: threadKeyOf(thread) },
+          'show_code could not post the runs',
+        ),
+      )
+      .finally(() => inFlight.delete(key));
+  });
 }
 
 async function showCode(

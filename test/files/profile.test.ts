@@ -626,13 +626,13 @@ describe('Parquet', () => {
         { name: 'id', type: 'integer', nulls: 0 },
         { name: 'name', type: 'string', nulls: 7 },
         { name: 'day', type: 'date', nulls: 0 },
-        { name: 'at', type: 'datetime', nulls: 0 },
-        { name: 'tags', type: 'string', nulls: 0 },
+        { name: 'at', type: 'datetime', nulls: null },
+        { name: 'tags', type: 'string', nulls: null, shape: 'list<text>' },
       ],
       notes: [
         'types from the Parquet schema',
-        'empty counts not recorded in the file for some columns (shown as 0)',
-        'nested columns (shown as text): tags',
+        'empty counts unknown for nested columns (Parquet counts them per inner field): tags',
+        'empty counts unknown (written without statistics): at',
       ],
     });
   });
@@ -647,7 +647,7 @@ describe('Parquet', () => {
       kind: 'parquet',
       rows: null,
       columns: [],
-      notes: ['could not read the file (truncated Parquet footer)'],
+      notes: ['could not read the Parquet footer: it is truncated or damaged'],
     });
   });
 });

@@ -19,7 +19,10 @@ export { formatReceipt } from './receipt.js';
 export interface ColumnProfile {
   name: string;
   type: 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'string' | 'empty' | 'mixed';
-  nulls: number;
+  /** Empty cells; null when unknown (e.g. a Parquet file without statistics). */
+  nulls: number | null;
+  /** Nested columns: their structure (`list<text>`), shown instead of the type. */
+  shape?: string;
 }
 
 export interface DataProfile {

@@ -1,18 +1,37 @@
-/** Parquet: the Thrift-encoded footer holds num_rows, the schema and per-column null counts. */
+/**
+ * Parquet: rows, columns, types and empty counts from the footer alone (decoded with bounds: parquet-footer.ts).
+ *
+ * Empty counts come from the writer's statistics (null_count per column chunk, summed over the row groups). Where
+ * the footer cannot give them they are shown as unknown (null), never as 0:
+ * - a flat column some row group has no statistics for;
+ * - a nested column (struct, list, map): Parquet counts nulls per inner leaf, and a leaf's count mixes "the row is
+ *   null" with "this inner field is null" or "the list holds a null", so it says nothing about the column's rows.
+ * Counting them ourselves would mean reading and decompressing every page of the column (all of the file for
+ * nested data) with codecs Node 20 lacks (Snappy, ZSTD, LZ4), and decoding page headers from an untrusted upload,
+ * which is where the hostile-file bugs live; the receipt is a quick look, and Claude gets the file itself and can
+ * count exactly in the sandbox. A column the schema marks REQUIRED cannot hold a null, so its count is 0 for sure.
+ */
 import { open } from 'node:fs/promises';
 import { readAt } from './bytes.js';
 import type { ColumnProfile, DataProfile } from './index.js';
+import {
+  decodeFooter,
+  type Footer,
+  FooterError,
+  MAX_FOOTER_BYTES,
+  type SchemaElement,
+} from './parquet-footer.js';
+import { formatCount } from './wording.js';
 
-const MAX_FOOTER_BYTES = 64 * 1024 * 1024;
+const REQUIRED = 0;
+const REPEATED = 2;
+/** Names listed in one note. */
+const MAX_NAMED = 5;
 
 export async function profileParquet(path: string): Promise<DataProfile> {
-  const unread = (note: string): DataProfile => ({
-    kind: 'parquet',
-    rows: null,
-    columns: [],
-    notes: [note],
-  });
+  const unread = (note: string): DataProfile => ({ kind: 'parquet', rows: null, columns: [], notes: [note] });
   const fh = await open(path, 'r');
+  let footer: Footer;
   try {
     const { size } = await fh.stat();
     if (size < 12) return unread('too small to be a Parquet file');
@@ -21,85 +40,147 @@ export async function profileParquet(path: string): Promise<DataProfile> {
     if (magic === 'PARE') return unread('encrypted Parquet footer: rows and columns not read');
     if (magic !== 'PAR1') return unread('not a Parquet file (no PAR1 footer)');
     const footerLength = tail.readUInt32LE(0);
-    if (footerLength > size - 12 || footerLength > MAX_FOOTER_BYTES) {
-      return unread('the Parquet footer is too large or damaged: rows and columns not read');
+    if (footerLength > size - 12) {
+      return unread(
+        `could not read the Parquet footer: it declares ${formatCount(footerLength)} bytes, more than the file holds`,
+      );
     }
-    const footer = await readAt(fh, size - 8 - footerLength, footerLength);
-    return footerProfile(new CompactReader(footer).readStruct());
+    if (footerLength > MAX_FOOTER_BYTES) {
+      return unread(
+        `could not read the Parquet footer: its ${formatCount(footerLength)} bytes exceed the limit of ${formatCount(MAX_FOOTER_BYTES)}`,
+      );
+    }
+    footer = decodeFooter(await readAt(fh, size - 8 - footerLength, footerLength));
+  } catch (err) {
+    if (err instanceof FooterError) return unread(`could not read the Parquet footer: ${err.message}`);
+    throw err;
   } finally {
     await fh.close();
   }
+  return footerProfile(footer);
 }
 
-/** FileMetaData: num_rows (3), the flattened schema (2) and the row groups (4) with column statistics. */
-function footerProfile(meta: ThriftStruct): DataProfile {
-  const rows = tNumber(meta, 3) ?? null;
-  const top = topLevelColumns(tList(meta, 2).filter((s): s is ThriftStruct => s instanceof Map));
-  const nulls = nullCounts(tList(meta, 4));
-
-  let missingNulls = false;
-  const columns = top.map(({ name, element, nested }): ColumnProfile => {
-    const count = nulls.get(name);
-    if (nested || count === undefined || count === null) {
-      if (!nested && rows !== 0) missingNulls = true;
-      return { name, type: nested ? 'string' : parquetType(element), nulls: 0 };
+function footerProfile(footer: Footer): DataProfile {
+  const rows = isCount(footer.rows) ? footer.rows : null;
+  const noStatistics: string[] = [];
+  const nested: string[] = [];
+  const columns = topLevelColumns(footer.schema).map((node): ColumnProfile => {
+    const { name, repetition } = node.element;
+    const isNested = node.children.length > 0 || repetition === REPEATED;
+    const count = footer.nullCounts.get(name);
+    let nulls: number | null;
+    if (rows === 0 || repetition === REQUIRED) nulls = 0;
+    else if (isNested) nulls = null;
+    else nulls = isCount(count) ? count : null;
+    if (isNested) {
+      if (nulls === null) nested.push(name);
+      return { name, type: 'string', nulls, shape: shapeOf(node, 0) };
     }
-    const allEmpty = rows !== null && rows > 0 && count >= rows;
-    return { name, type: allEmpty ? 'empty' : parquetType(element), nulls: count };
+    if (nulls === null) noStatistics.push(name);
+    const allEmpty = rows !== null && rows > 0 && nulls !== null && nulls >= rows;
+    return { name, type: allEmpty ? 'empty' : leafType(node.element), nulls };
   });
+
   const notes = ['types from the Parquet schema'];
   if (rows === null) notes.push('row count not available for this Parquet file');
-  if (missingNulls) notes.push('empty counts not recorded in the file for some columns (shown as 0)');
-  const nested = top.filter((c) => c.nested).map((c) => c.name);
-  if (nested.length > 0) notes.push(`nested columns (shown as text): ${nested.slice(0, 5).join(', ')}`);
+  if (nested.length > 0) {
+    notes.push(
+      `empty counts unknown for nested columns (Parquet counts them per inner field): ${named(nested)}`,
+    );
+  }
+  if (noStatistics.length > 0) {
+    notes.push(`empty counts unknown (written without statistics): ${named(noStatistics)}`);
+  }
   return { kind: 'parquet', rows, columns, notes };
 }
 
-interface TopColumn {
-  name: string;
-  element: ThriftStruct;
-  /** A group (a column with children of its own). */
-  nested: boolean;
+function isCount(n: number | null | undefined): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 }
 
-/** The schema root's children. */
-function topLevelColumns(schema: ThriftStruct[]): TopColumn[] {
-  const top: TopColumn[] = [];
-  let index = 1;
-  for (let child = 0; child < (tNumber(schema[0], 5) ?? 0) && index < schema.length; child++) {
-    const element = schema[index]!;
-    top.push({ name: tString(element, 4) ?? '', element, nested: (tNumber(element, 5) ?? 0) > 0 });
-    // Skip the element and its whole subtree (the schema is flattened depth-first).
-    let pending = 1;
-    while (pending > 0 && index < schema.length) {
-      pending += (tNumber(schema[index], 5) ?? 0) - 1;
-      index += 1;
-    }
+function named(names: string[]): string {
+  const shown = names.slice(0, MAX_NAMED).join(', ');
+  return names.length > MAX_NAMED ? `${shown} and ${formatCount(names.length - MAX_NAMED)} more` : shown;
+}
+
+interface SchemaNode {
+  element: SchemaElement;
+  children: SchemaNode[];
+}
+
+/**
+ * The root's children, as trees. The schema is flattened depth-first, each group saying how many children follow;
+ * built without recursion, one step per element, whatever the counts claim.
+ */
+function topLevelColumns(schema: SchemaElement[]): SchemaNode[] {
+  if (schema.length === 0) return [];
+  const root: SchemaNode = { element: schema[0]!, children: [] };
+  const open: { node: SchemaNode; left: number }[] = [{ node: root, left: schema[0]!.numChildren }];
+  for (let i = 1; i < schema.length; i++) {
+    while (open.length > 0 && open[open.length - 1]!.left <= 0) open.pop();
+    const parent = open[open.length - 1];
+    if (!parent) break;
+    const node: SchemaNode = { element: schema[i]!, children: [] };
+    parent.node.children.push(node);
+    parent.left -= 1;
+    if (node.element.numChildren > 0) open.push({ node, left: node.element.numChildren });
   }
-  return top;
+  return root.children;
 }
 
-/** Null counts of top-level leaf columns, summed over the row groups; null when some group lacks one. */
-function nullCounts(rowGroups: ThriftValue[]): Map<string, number | null> {
-  const nulls = new Map<string, number | null>();
-  for (const group of rowGroups) {
-    for (const chunk of tList(group, 1)) {
-      const metadata = tStruct(chunk, 3);
-      const pathInSchema = tList(metadata, 3);
-      if (pathInSchema.length !== 1 || !Buffer.isBuffer(pathInSchema[0])) continue;
-      const name = pathInSchema[0].toString('utf8');
-      const count = tNumber(tStruct(metadata, 12), 3);
-      const sum = nulls.get(name);
-      nulls.set(name, count === undefined || sum === null ? null : (sum ?? 0) + count);
-    }
+const LIST_CONVERTED = 3;
+const MAP_CONVERTED = [1, 2]; // MAP, MAP_KEY_VALUE
+const LIST_LOGICAL = 3;
+const MAP_LOGICAL = 2;
+/** Nesting shown in a shape; deeper levels read "…". */
+const SHAPE_DEPTH = 2;
+const MAX_SHAPE_CHARS = 80;
+const LEAF_WORDS: Readonly<Record<ColumnProfile['type'], string>> = {
+  integer: 'integer',
+  number: 'number',
+  boolean: 'true/false',
+  date: 'date',
+  datetime: 'date-time',
+  string: 'text',
+  empty: 'empty',
+  mixed: 'mixed',
+};
+
+/** `list<text>`, `map<text, integer>`, `struct<city text, zip integer>`, from the schema. */
+function shapeOf(node: SchemaNode, depth: number): string {
+  const text = inner(node, depth);
+  const shape = node.element.repetition === REPEATED ? `list<${text}>` : text;
+  return shape.length > MAX_SHAPE_CHARS ? `${shape.slice(0, MAX_SHAPE_CHARS - 1)}…` : shape;
+}
+
+function inner(node: SchemaNode, depth: number): string {
+  const { element, children } = node;
+  if (children.length === 0) return LEAF_WORDS[leafType(element)];
+  if (depth >= SHAPE_DEPTH) return '…';
+  const child = children[0]!;
+  if (element.logicalType === LIST_LOGICAL || element.convertedType === LIST_CONVERTED) {
+    // Three levels (list → repeated group → element), or the legacy two (the repeated child is the element).
+    const threeLevel =
+      child.children.length === 1 &&
+      child.element.name !== 'array' &&
+      child.element.name !== `${element.name}_tuple`;
+    return `list<${threeLevel ? shapeOf(child.children[0]!, depth + 1) : inner(child, depth + 1)}>`;
   }
-  return nulls;
+  if (
+    (element.logicalType === MAP_LOGICAL || MAP_CONVERTED.includes(element.convertedType ?? -1)) &&
+    child.children.length === 2
+  ) {
+    const [key, value] = child.children as [SchemaNode, SchemaNode];
+    return `map<${shapeOf(key, depth + 1)}, ${shapeOf(value, depth + 1)}>`;
+  }
+  const fields = children.slice(0, 3).map((c) => `${c.element.name} ${shapeOf(c, depth + 1)}`);
+  if (children.length > 3) fields.push('…');
+  return `struct<${fields.join(', ')}>`;
 }
 
-/** A SchemaElement's logical type (10), else converted type (6), else physical type (1). */
-function parquetType(element: ThriftStruct): ColumnProfile['type'] {
-  const logical = tStruct(element, 10);
-  switch (logical ? [...logical.keys()][0] : undefined) {
+/** A SchemaElement's logical type, else converted type, else physical type. */
+function leafType(element: SchemaElement): ColumnProfile['type'] {
+  switch (element.logicalType) {
     case 1: // STRING
     case 4: // ENUM
     case 12: // JSON
@@ -119,7 +200,7 @@ function parquetType(element: ThriftStruct): ColumnProfile['type'] {
     case 11: // UNKNOWN: always null
       return 'empty';
   }
-  const converted = tNumber(element, 6);
+  const converted = element.convertedType;
   if (converted !== undefined) {
     if (converted === 5) return 'number'; // DECIMAL
     if (converted === 6) return 'date';
@@ -127,7 +208,7 @@ function parquetType(element: ThriftStruct): ColumnProfile['type'] {
     if (converted >= 11 && converted <= 18) return 'integer'; // UINT_* and INT_*
     return 'string';
   }
-  switch (tNumber(element, 1)) {
+  switch (element.physical) {
     case 0:
       return 'boolean';
     case 1: // INT32
@@ -140,137 +221,5 @@ function parquetType(element: ThriftStruct): ColumnProfile['type'] {
       return 'number';
     default:
       return 'string';
-  }
-}
-
-type ThriftValue = boolean | number | Buffer | ThriftValue[] | ThriftStruct;
-type ThriftStruct = Map<number, ThriftValue>;
-
-function field(s: ThriftValue | undefined, id: number): ThriftValue | undefined {
-  return s instanceof Map ? s.get(id) : undefined;
-}
-
-function tNumber(s: ThriftValue | undefined, id: number): number | undefined {
-  const v = field(s, id);
-  return typeof v === 'number' ? v : undefined;
-}
-
-function tString(s: ThriftValue | undefined, id: number): string | undefined {
-  const v = field(s, id);
-  return Buffer.isBuffer(v) ? v.toString('utf8') : undefined;
-}
-
-function tStruct(s: ThriftValue | undefined, id: number): ThriftStruct | undefined {
-  const v = field(s, id);
-  return v instanceof Map ? v : undefined;
-}
-
-function tList(s: ThriftValue | undefined, id: number): ThriftValue[] {
-  const v = field(s, id);
-  return Array.isArray(v) ? v : [];
-}
-
-/**
- * Thrift compact protocol, decoded generically (field id → value), so fields this reader does not use are skipped
- * whatever their type. Types: 1/2 bool, 3 byte, 4–6 i16/i32/i64, 7 double, 8 binary, 9/10 list/set, 11 map,
- * 12 struct.
- */
-class CompactReader {
-  private pos = 0;
-  private depth = 0;
-
-  constructor(private readonly buf: Buffer) {}
-
-  readStruct(): ThriftStruct {
-    if (++this.depth > 64) throw new Error('Parquet footer nests too deeply');
-    const out: ThriftStruct = new Map();
-    let last = 0;
-    for (;;) {
-      const header = this.byte();
-      if (header === 0) break;
-      const type = header & 0x0f;
-      const delta = header >> 4;
-      const id = delta === 0 ? this.zigzag() : last + delta;
-      last = id;
-      out.set(id, type === 1 || type === 2 ? type === 1 : this.value(type));
-    }
-    this.depth -= 1;
-    return out;
-  }
-
-  private value(type: number): ThriftValue {
-    switch (type) {
-      case 1:
-      case 2:
-        return this.byte() === 1; // a bool inside a list is a whole byte
-      case 3:
-        return (this.byte() << 24) >> 24;
-      case 4:
-      case 5:
-      case 6:
-        return this.zigzag();
-      case 7: {
-        this.need(8);
-        const v = this.buf.readDoubleLE(this.pos);
-        this.pos += 8;
-        return v;
-      }
-      case 8: {
-        const length = this.varint();
-        this.need(length);
-        const v = this.buf.subarray(this.pos, this.pos + length);
-        this.pos += length;
-        return v;
-      }
-      case 9:
-      case 10: {
-        const header = this.byte();
-        const size = header >> 4 === 15 ? this.varint() : header >> 4;
-        this.need(size);
-        const out: ThriftValue[] = [];
-        for (let i = 0; i < size; i++) out.push(this.value(header & 0x0f));
-        return out;
-      }
-      case 11: {
-        const size = this.varint();
-        if (size === 0) return [];
-        const types = this.byte();
-        this.need(size);
-        const out: ThriftValue[] = [];
-        for (let i = 0; i < size; i++) out.push([this.value(types >> 4), this.value(types & 0x0f)]);
-        return out;
-      }
-      case 12:
-        return this.readStruct();
-      default:
-        throw new Error(`bad Parquet footer (Thrift type ${type})`);
-    }
-  }
-
-  private byte(): number {
-    this.need(1);
-    return this.buf[this.pos++]!;
-  }
-
-  private need(bytes: number): void {
-    if (this.pos + bytes > this.buf.length) throw new Error('truncated Parquet footer');
-  }
-
-  /** Unsigned LEB128, exact up to 2^53. */
-  private varint(): number {
-    let result = 0;
-    let scale = 1;
-    for (let i = 0; i < 10; i++) {
-      const b = this.byte();
-      result += (b & 0x7f) * scale;
-      if ((b & 0x80) === 0) return result;
-      scale *= 128;
-    }
-    throw new Error('bad varint in Parquet footer');
-  }
-
-  private zigzag(): number {
-    const n = this.varint();
-    return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
   }
 }

@@ -59,8 +59,14 @@ function columnList(columns: readonly ColumnProfile[], budget: number): string {
   const entries: string[] = [];
   let length = 0;
   for (const c of columns.slice(0, MAX_COLUMNS)) {
-    const empty = c.nulls > 0 && c.type !== 'empty' ? ` (${formatCount(c.nulls)} empty)` : '';
-    const entry = `\`${c.name.trim() ? codeText(c.name, 40) : '(no name)'}\` ${TYPE_LABELS[c.type]}${empty}`;
+    const empty =
+      c.nulls === null
+        ? ' (empty: unknown)'
+        : c.nulls > 0 && c.type !== 'empty'
+          ? ` (${formatCount(c.nulls)} empty)`
+          : '';
+    const type = c.shape ? codeText(c.shape, 60) : TYPE_LABELS[c.type];
+    const entry = `\`${c.name.trim() ? codeText(c.name, 40) : '(no name)'}\` ${type}${empty}`;
     // Room for " · … and 1,000 more" after the last entry that fits.
     if (length + entry.length + 3 + 24 > budget) break;
     entries.push(entry);

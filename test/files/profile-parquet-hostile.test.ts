@@ -204,6 +204,20 @@ describe('hostile Parquet footers', () => {
     });
   });
 
+  it('keeps only the last of 40 repeated schemas of 100,000 elements each, so repeats cannot add up past the cap', async () => {
+    const filler = Buffer.concat([listHeader(T.struct, 100_000), Buffer.alloc(100_000)]);
+    const repeats: Field[] = Array.from({ length: 40 }, () => [2, T.list, filler]);
+    const last = list(T.struct, [
+      struct([[5, T.i32, int(1)]]),
+      struct([
+        [3, T.i32, int(1)],
+        [4, T.binary, bin('kept')],
+      ]),
+    ]);
+    const p = await profileFooter(struct([...repeats, [2, T.list, last]]));
+    expect(p.columns).toEqual([{ name: 'kept', type: 'string', nulls: null }]);
+  });
+
   it('refuses a declared length the bytes left cannot hold, and an absurd one, before reading any element', async () => {
     expect(
       await footerNote(

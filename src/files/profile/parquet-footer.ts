@@ -14,7 +14,7 @@ import { formatCount } from './wording.js';
 export const MAX_FOOTER_BYTES = 64 * 1024 * 1024;
 /** Schema elements (columns and their nested fields) kept. */
 export const MAX_SCHEMA_ELEMENTS = 100_000;
-/** Any other list or map (row groups, column chunks, key-values, …). */
+/** Any other list or map (row groups, key-values, encodings, …). */
 export const MAX_LIST_ENTRIES = 1_000_000;
 /** Structs, lists and maps inside one another; real footers nest about 7 deep. */
 export const MAX_DEPTH = 32;
@@ -62,7 +62,10 @@ export function decodeFooter(buf: Buffer): Footer {
   const footer: Footer = { rows: null, schema: [], nullCounts: new Map(), rowGroups: 0 };
   r.struct((id, type) => {
     if (id === 2 && type === LIST) {
-      r.structList(MAX_SCHEMA_ELEMENTS, 'schema elements', () => footer.schema.push(schemaElement(r)));
+      // A field given twice replaces the first, so a footer repeating its schema cannot add up past the cap.
+      const schema: SchemaElement[] = [];
+      r.structList(MAX_SCHEMA_ELEMENTS, 'schema elements', () => schema.push(schemaElement(r)));
+      footer.schema = schema;
     } else if (id === 3 && isInteger(type)) {
       footer.rows = r.integer(type);
     } else if (id === 4 && type === LIST) {

@@ -115,15 +115,16 @@ interface SchemaNode {
 function topLevelColumns(schema: SchemaElement[]): SchemaNode[] {
   if (schema.length === 0) return [];
   const root: SchemaNode = { element: schema[0]!, children: [] };
-  const open: { node: SchemaNode; left: number }[] = [{ node: root, left: schema[0]!.numChildren }];
+  // Groups still expecting children, innermost last.
+  const parents: { node: SchemaNode; left: number }[] = [{ node: root, left: schema[0]!.numChildren }];
   for (let i = 1; i < schema.length; i++) {
-    while (open.length > 0 && open[open.length - 1]!.left <= 0) open.pop();
-    const parent = open[open.length - 1];
+    while (parents.length > 0 && parents[parents.length - 1]!.left <= 0) parents.pop();
+    const parent = parents[parents.length - 1];
     if (!parent) break;
     const node: SchemaNode = { element: schema[i]!, children: [] };
     parent.node.children.push(node);
     parent.left -= 1;
-    if (node.element.numChildren > 0) open.push({ node, left: node.element.numChildren });
+    if (node.element.numChildren > 0) parents.push({ node, left: node.element.numChildren });
   }
   return root.children;
 }

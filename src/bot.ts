@@ -57,7 +57,8 @@ export async function createBot(config: Config, log: Logger) {
       : {}),
     port: config.PORT,
     // HTTP mode: the ack waits for our listener, which only writes the inbox row (fast, synchronous),
-    // so an event Slack saw acknowledged is always on disk.
+    // so an event Slack saw acknowledged is always on disk. If that write fails (SQLITE_BUSY_TIMEOUT_MS, full,
+    // read-only) the listener throws and Bolt's HTTPReceiver answers 500, so Slack delivers the event again.
     processBeforeResponse: !socketMode,
     logger: boltLogger(log),
     clientOptions: {

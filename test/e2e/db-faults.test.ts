@@ -15,9 +15,15 @@ import { closeSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createBot } from '../../src/bot.js';
+import { loadConfig } from '../../src/config.js';
 import { threadKeyOf } from '../../src/domain.js';
+import { createLogger } from '../../src/log.js';
 import { ACTIONS } from '../../src/slack/actions.js';
-import { loadFixture } from '../fakes/fake-slack.js';
+import { startFakeAnthropic } from '../fakes/fake-anthropic.js';
+import { loadFixture, startFakeSlack } from '../fakes/fake-slack.js';
+import { startFakeSocketMode } from '../fakes/fake-socket-mode.js';
+import { freePort } from '../fakes/free-port.js';
 import {
   buttonsOf,
   CHANNEL,
@@ -291,6 +297,47 @@ function mentionEvent(h: Harness, text: string) {
     },
   };
 }
+
+describe('Socket Mode', () => {
+  it('Bolt acks before the bot sees the event, so a message that cannot be recorded is not silently dropped: the user is asked to resend it', async () => {
+    const slack = await startFakeSlack();
+    const socket = await startFakeSocketMode(slack);
+    const anthropic = await startFakeAnthropic();
+    const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-socket-db-'));
+    const config = loadConfig({
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_APP_TOKEN: 'xapp-1-A08CSVAN1YZ-test',
+      SLACK_API_URL: slack.apiUrl,
+      ANTHROPIC_API_KEY: 'sk-ant-test',
+      ANTHROPIC_BASE_URL: anthropic.url,
+      PORT: String(await freePort()),
+      DATABASE_PATH: join(dir, 'bot.db'),
+      SQLITE_BUSY_TIMEOUT_MS: '200',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    });
+    const bot = await createBot(config, createLogger(config.LOG_LEVEL));
+    cleanups.push(async () => {
+      await bot.stop(1_000);
+      await Promise.all([socket.close(), slack.close(), anthropic.close()]);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    await bot.start();
+    const locker = await holdWriteLock(config.DATABASE_PATH, 2_000);
+    cleanups.push(() => void locker.kill('SIGKILL'));
+
+    const ts = nextTs();
+    const envelope = loadFixture('app_mention_top_level');
+    Object.assign(envelope.event, { ts, event_ts: ts });
+    await socket.deliver(envelope);
+    expect(socket.acks).toHaveLength(1); // acknowledged before the listener ran: Slack will not resend it
+    await eventually(async () =>
+      expect(threadText(slack.messages(CHANNEL, ts))).toContain(
+        "I couldn't take this message: the bot's database is locked by another process. Please send it again",
+      ),
+    );
+    expect(anthropic.messageRequests()).toHaveLength(0);
+  });
+});
 
 /** A child process that takes SQLite's write lock on `path` and holds it for `ms`; resolves once it holds it. */
 async function holdWriteLock(path: string, ms: number): Promise<ChildProcess> {

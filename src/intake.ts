@@ -59,11 +59,10 @@ export function createIntake(deps: IntakeDeps) {
           : 'could not record an incoming message (Socket Mode: already acknowledged, not resent)',
       );
       if (!fault || deps.slackResends) throw err;
-      if (msg.addressed)
-        void notice(
-          msg,
-          `💾 I couldn't take this message: ${faultReason(fault)}. Please send it again in a few minutes.`,
-        );
+      void notice(
+        msg,
+        `💾 I couldn't take this message: ${faultReason(fault)}. Please send it again in a few minutes.`,
+      );
       return false;
     }
   }

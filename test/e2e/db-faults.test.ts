@@ -72,7 +72,7 @@ function mountUnavailable(kind: 'tmpfs' | 'ext4'): string | undefined {
     return undefined;
   } catch (err) {
     const e = err as { stderr?: Buffer; message: string };
-    return `mount not permitted here: ${(e.stderr?.toString() || e.message).trim().split('\n')[0]}`;
+    return `cannot mount a test file system here: ${(e.stderr?.toString() || e.message).trim().split('\n')[0]}`;
   } finally {
     rmSync(probe, { recursive: true, force: true });
   }

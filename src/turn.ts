@@ -128,7 +128,12 @@ export async function runTurn(
 
   // A re-run (after a restart or Retry) updates the message's earlier progress view instead of adding one.
   const progress = await replier.progress(msg, store.inbox.progressTs(msg.channelId, msg.messageTs));
-  if (progress.ts) store.inbox.setProgressTs(msg.channelId, msg.messageTs, progress.ts);
+  try {
+    if (progress.ts) store.inbox.setProgressTs(msg.channelId, msg.messageTs, progress.ts);
+  } catch (err) {
+    await progress.finish('failed'); // a database fault: no "working" view left behind; the caller reports it
+    throw err;
+  }
   const files = store.files.list(threadKey);
   let result: AskOutcome;
   try {

@@ -1,10 +1,11 @@
 /**
- * Benchmark 3: inbox writes on a file vs in memory.
+ * Benchmark 3: inbox writes on a file vs in memory, and with SQLITE_SYNCHRONOUS=FULL vs the default NORMAL.
  *
  * `inbox.accept()` — the write each acknowledged event waits for — into a file-backed database opened exactly as
- * the bot opens it (`openDatabase`: WAL, synchronous=NORMAL, migrations) vs the same schema in `:memory:`.
- * Rounds alternate which database goes first; each round accepts `perRound` distinct, pre-built messages one by
- * one (one autocommit transaction each, as in the bot).
+ * the bot opens it (`openDatabase`: WAL, synchronous=NORMAL, migrations), into a second one opened with
+ * synchronous=FULL (an fsync per commit), and into the same schema in `:memory:`.
+ * Rounds rotate which database goes first; each round accepts `perRound` distinct, pre-built messages one by
+ * one (one autocommit transaction each, as in the bot), `fullPerRound` on the FULL database (each costs an fsync).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ export interface InboxThroughputOptions {
   warmup: number;
   rounds: number;
   perRound: number;
+  fullPerRound: number;
 }
 
 export interface InboxThroughputResult {
@@ -26,6 +28,9 @@ export interface InboxThroughputResult {
   rounds: number;
   /** Median over rounds of the mean time of one accept(), in microseconds. */
   fileUs: number;
+  /** The same on a file database with synchronous=FULL. */
+  fullUs: number;
+  fullPerRound: number;
   memoryUs: number;
   /** journal_mode and synchronous of the file database, as the bot sets them. */
   journalMode: string;
@@ -37,9 +42,10 @@ export interface InboxThroughputResult {
 export function runInboxThroughput(opts: InboxThroughputOptions): InboxThroughputResult {
   const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-bench-inbox-'));
   const fileDb = openDatabase(join(dir, 'inbox.db'));
+  const fullDb = openDatabase(join(dir, 'inbox-full.db'), { synchronous: 'FULL' });
   const memoryDb = openDatabase(':memory:');
   try {
-    const sides = { file: createInbox(fileDb), memory: createInbox(memoryDb) };
+    const sides = { file: createInbox(fileDb), full: createInbox(fullDb), memory: createInbox(memoryDb) };
     let counter = 0;
     const batch = (n: number): ThreadMessage[] =>
       Array.from({ length: n }, () => {
@@ -68,17 +74,22 @@ export function runInboxThroughput(opts: InboxThroughputOptions): InboxThroughpu
     };
 
     acceptAll('file', batch(opts.warmup));
+    acceptAll('full', batch(opts.fullPerRound));
     acceptAll('memory', batch(opts.warmup));
-    const us = { file: [] as number[], memory: [] as number[] };
+    const us = { file: [] as number[], full: [] as number[], memory: [] as number[] };
+    const order = ['file', 'full', 'memory'] as const;
     for (let r = 0; r < opts.rounds; r++) {
-      for (const side of r % 2 === 0 ? (['file', 'memory'] as const) : (['memory', 'file'] as const)) {
-        us[side].push(acceptAll(side, batch(opts.perRound)));
+      for (let i = 0; i < order.length; i++) {
+        const side = order[(r + i) % order.length]!;
+        us[side].push(acceptAll(side, batch(side === 'full' ? opts.fullPerRound : opts.perRound)));
       }
     }
     return {
       perRound: opts.perRound,
       rounds: opts.rounds,
       fileUs: median(us.file),
+      fullUs: median(us.full),
+      fullPerRound: opts.fullPerRound,
       memoryUs: median(us.memory),
       journalMode: String(fileDb.pragma('journal_mode', { simple: true })),
       synchronous: Number(fileDb.pragma('synchronous', { simple: true })),
@@ -86,6 +97,7 @@ export function runInboxThroughput(opts: InboxThroughputOptions): InboxThroughpu
     };
   } finally {
     fileDb.close();
+    fullDb.close();
     memoryDb.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -17,7 +17,7 @@ import { runTransfer, type TransferResult } from './transfer.js';
 // Bounded so the whole bench stays well under two minutes on a 2-core machine.
 const ACK = { warmupRounds: 30, rounds: 300 };
 const TRANSFER = { megabytes: 100, runsPerMode: 3 };
-const INBOX = { warmup: 500, rounds: 7, perRound: 2_000 };
+const INBOX = { warmup: 500, rounds: 7, perRound: 2_000, fullPerRound: 200 };
 
 const BENCHMARKS = ['ack', 'transfer', 'inbox'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
@@ -119,11 +119,23 @@ if (inbox) {
     `:memory: ${fmtUs(inbox.memoryUs)}`,
     fmtRatio(inbox.fileUs / inbox.memoryUs),
   ]);
+  rows.push([
+    '',
+    `synchronous (FULL: ${inbox.rounds}×${inbox.fullPerRound})`,
+    `FULL ${fmtUs(inbox.fullUs)}`,
+    `NORMAL ${fmtUs(inbox.fileUs)}`,
+    fmtRatio(inbox.fullUs / inbox.fileUs),
+  ]);
   summaries.push(
     `inbox writes: file (${inbox.journalMode}, synchronous=${inbox.synchronous}, in ${inbox.directory}) ` +
       `${fmtUs(inbox.fileUs)} vs :memory: ${fmtUs(inbox.memoryUs)} per accept → ${fmtRatio(inbox.fileUs / inbox.memoryUs)} ` +
       `(+${fmtUs(inbox.fileUs - inbox.memoryUs)} of disk cost per event; ` +
       `${Math.round(1e6 / inbox.fileUs).toLocaleString('en-US')} accepts/s on file)`,
+  );
+  summaries.push(
+    `inbox writes with SQLITE_SYNCHRONOUS=FULL: ${fmtUs(inbox.fullUs)} vs NORMAL ${fmtUs(inbox.fileUs)} per accept → ` +
+      `${fmtRatio(inbox.fullUs / inbox.fileUs)} (an fsync per commit; ` +
+      `${Math.round(1e6 / inbox.fullUs).toLocaleString('en-US')} accepts/s)`,
   );
 }
 

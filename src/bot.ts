@@ -25,7 +25,10 @@ const SLACK_API_URL = 'https://slack.com/api/';
  * set, otherwise HTTP mode with POST /slack/events; both serve GET /healthz on PORT.
  */
 export async function createBot(config: Config, log: Logger) {
-  const db = openDatabase(config.DATABASE_PATH);
+  const db = openDatabase(config.DATABASE_PATH, {
+    busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS,
+    synchronous: config.SQLITE_SYNCHRONOUS,
+  });
   const store = createStore(db);
   const slackApiUrl = config.SLACK_API_URL ? `${config.SLACK_API_URL}/` : SLACK_API_URL;
 
@@ -54,7 +57,8 @@ export async function createBot(config: Config, log: Logger) {
       : {}),
     port: config.PORT,
     // HTTP mode: the ack waits for our listener, which only writes the inbox row (fast, synchronous),
-    // so an event Slack saw acknowledged is always on disk.
+    // so an event Slack saw acknowledged is always on disk. If that write fails (SQLITE_BUSY_TIMEOUT_MS, full,
+    // read-only) the listener throws and Bolt's HTTPReceiver answers 500, so Slack delivers the event again.
     processBeforeResponse: !socketMode,
     logger: boltLogger(log),
     clientOptions: {
@@ -68,17 +72,12 @@ export async function createBot(config: Config, log: Logger) {
         path: '/healthz',
         method: ['GET'],
         handler: (_req, res) => {
-          let dbOk = true;
-          try {
-            db.prepare('SELECT 1').get();
-          } catch {
-            dbOk = false;
-          }
-          res.writeHead(dbOk ? 200 : 503, { 'content-type': 'application/json' });
+          const database = store.health(); // a cached probe write: full, read-only and locked all fail it
+          res.writeHead(database.ok ? 200 : 503, { 'content-type': 'application/json' });
           res.end(
             JSON.stringify({
-              ok: dbOk,
-              database: dbOk ? 'ok' : 'error',
+              ok: database.ok,
+              database: database.status,
               queue: { pending: worker.pending, active: worker.active },
             }),
           );
@@ -135,6 +134,7 @@ export async function createBot(config: Config, log: Logger) {
     toolVersion: config.CODE_EXECUTION_TOOL,
     turnTimeoutMs: config.TURN_TIMEOUT_SECONDS * 1000,
     maxQueued: config.MAX_QUEUED_MESSAGES,
+    slackResends: !socketMode,
     runTurn: (msg, signal) => runTurn(turnDeps, msg, signal),
     runCommand: (msg, command) => runCommand(commandDeps, msg, command),
   });

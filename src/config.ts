@@ -66,6 +66,17 @@ const schema = z.object({
 
   PORT: int(3000, 1, 65_535),
   DATABASE_PATH: z.string().min(1).default('./data/slack-analyst.db'),
+  /**
+   * How long a database write waits for another process's lock. The driver blocks the event loop meanwhile,
+   * so it stays well under Slack's 3 s ack limit; an event that cannot be recorded gets a 5xx and is retried.
+   */
+  SQLITE_BUSY_TIMEOUT_MS: int(1_000, 0, 2_000),
+  /** NORMAL: an OS crash or power loss can lose the last acknowledged events (never corrupts); FULL: fsync each commit. */
+  SQLITE_SYNCHRONOUS: z
+    .string()
+    .transform((v) => v.toUpperCase())
+    .pipe(z.enum(['NORMAL', 'FULL'], { error: 'must be NORMAL or FULL' }))
+    .default('NORMAL'),
   MAX_FILE_MB: int(200, 1, 500),
   MAX_CONCURRENT_TURNS: int(4, 1, 64),
   MAX_QUEUED_MESSAGES: int(200, 1, 100_000),

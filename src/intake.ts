@@ -3,7 +3,7 @@ import { parseCommand } from './commands.js';
 import { type ThreadMessage, threadKeyOf } from './domain.js';
 import type { Logger } from './log.js';
 import { messageKeyValue } from './slack/actions.js';
-import type { Store } from './store/index.js';
+import { databaseFault, faultReason, type Store } from './store/index.js';
 import type { Replier, TurnOutcome } from './turn.js';
 import type { Worker } from './worker.js';
 
@@ -18,11 +18,18 @@ export interface IntakeDeps {
   turnTimeoutMs: number;
   /** Messages waiting or running before new ones get a "busy" reply. */
   maxQueued: number;
+  /**
+   * Whether Slack delivers an event again when the listener fails (HTTP mode: Bolt answers 500). In Socket
+   * Mode Bolt acks before the listener runs, so a message that cannot be recorded is lost unless we say so.
+   */
+  slackResends: boolean;
 }
 
 /** A turn interrupted by a restart this many times is reported instead of tried again. */
 const MAX_ATTEMPTS = 2;
 const RETRY_HINT = 'Reply `retry` in this thread to try again.';
+/** How often an outcome that could not be written (database failing) is tried again. */
+const RECORD_RETRY_MS = 5_000;
 
 /**
  * Between Slack and the worker: decides whether the bot takes part, records the message in the
@@ -35,21 +42,51 @@ export function createIntake(deps: IntakeDeps) {
   /** Stop buttons of running turns, by "channel|ts". */
   const running = new Map<string, AbortController>();
 
-  /** Synchronous and fast: runs before Slack gets its ack. Returns whether the message was taken. */
+  /**
+   * Synchronous and fast: runs before Slack gets its ack. Returns whether the message was taken. Throws when
+   * the message cannot be recorded (database locked past SQLITE_BUSY_TIMEOUT_MS, full, read-only): in HTTP
+   * mode Bolt then answers Slack with a 500 and Slack delivers the event again later.
+   */
   function receive(msg: ThreadMessage): boolean {
+    try {
+      return take(msg);
+    } catch (err) {
+      const fault = databaseFault(err);
+      log.error(
+        { err, fault, threadKey: threadKeyOf(msg), eventId: msg.eventId, slackResends: deps.slackResends },
+        deps.slackResends
+          ? 'could not record an incoming message; Slack gets a 5xx and will resend it'
+          : 'could not record an incoming message (Socket Mode: already acknowledged, not resent)',
+      );
+      if (!fault || deps.slackResends) throw err;
+      void notice(
+        msg,
+        `💾 I couldn't take this message: ${faultReason(fault)}. Please send it again in a few minutes.`,
+      );
+      return false;
+    }
+  }
+
+  function take(msg: ThreadMessage): boolean {
     const threadKey = threadKeyOf(msg);
     if (!msg.addressed && !store.threads.get(threadKey)) {
       return false; // human chatter in a thread the bot was never asked into
     }
-    // Dedupe before touching the thread: a late twin of a `forget` must not bring the thread back.
-    if (!store.inbox.accept(msg)) {
+    const busy = deps.worker.pending >= deps.maxQueued;
+    // One transaction: a failed write leaves no half-recorded message that would turn Slack's retry into a duplicate.
+    const accepted = store.atomically(() => {
+      // Dedupe before touching the thread: a late twin of a `forget` must not bring the thread back.
+      if (!store.inbox.accept(msg)) return false;
+      if (msg.addressed) store.threads.ensure({ ...msg, threadKey, toolVersion: deps.toolVersion });
+      // Kept as failed, so `retry` can pick it up once things calm down.
+      if (busy) store.inbox.markFailed(msg.channelId, msg.messageTs, 'busy');
+      return true;
+    });
+    if (!accepted) {
       log.debug({ threadKey, eventId: msg.eventId }, 'duplicate delivery ignored');
       return false;
     }
-    if (msg.addressed) store.threads.ensure({ ...msg, threadKey, toolVersion: deps.toolVersion });
-    if (deps.worker.pending >= deps.maxQueued) {
-      // Kept as failed, so `retry` can pick it up once things calm down.
-      store.inbox.markFailed(msg.channelId, msg.messageTs, 'busy');
+    if (busy) {
       log.warn({ threadKey, pending: deps.worker.pending }, 'queue full; message refused');
       void report(msg, `⏳ I'm busy with ${deps.worker.pending} other questions right now. ${RETRY_HINT}`);
       return true;
@@ -60,43 +97,106 @@ export function createIntake(deps: IntakeDeps) {
 
   /** Runs one inbox row: queued → running → done/failed, with a visible message whatever happens. */
   async function process(msg: ThreadMessage): Promise<void> {
-    const { channelId, messageTs } = msg;
     const key = messageKeyValue(msg);
-    store.inbox.markRunning(channelId, messageTs);
     const timeout = AbortSignal.timeout(deps.turnTimeoutMs);
     const stop = new AbortController();
     running.set(key, stop);
     try {
+      store.inbox.markRunning(msg.channelId, msg.messageTs);
       const command = msg.addressed ? parseCommand(msg.text) : null;
       const outcome = command
         ? await deps.runCommand(msg, command)
         : await deps.runTurn(msg, AbortSignal.any([timeout, shutdown.signal, stop.signal]));
-      if (outcome.status === 'answered') store.inbox.markDone(channelId, messageTs);
-      else store.inbox.markFailed(channelId, messageTs, outcome.error);
+      if (outcome.status === 'answered') record(msg, 'done');
+      else record(msg, 'failed', outcome.error);
     } catch (err) {
+      // Which signal fired says what happened; any other error is a fault, never an abort.
       if (shutdown.signal.aborted) {
-        store.inbox.markQueued(channelId, messageTs); // picked up again on the next start
+        record(msg, 'queued'); // picked up again on the next start
       } else if (stop.signal.aborted) {
-        store.inbox.markFailed(channelId, messageTs, 'stopped');
+        record(msg, 'failed', 'stopped');
         await report(msg, "🛑 Stopped. The thread's sandbox is kept, so you can ask again or retry.");
       } else {
         const timedOut = timeout.aborted;
-        log.error({ err, threadKey: threadKeyOf(msg), eventId: msg.eventId, timedOut }, 'turn failed');
-        store.inbox.markFailed(
-          channelId,
-          messageTs,
-          timedOut ? 'timeout' : err instanceof Error ? err.name : 'unknown',
-        );
+        const fault = timedOut ? undefined : databaseFault(err);
+        log.error({ err, fault, threadKey: threadKeyOf(msg), eventId: msg.eventId, timedOut }, 'turn failed');
+        const error = timedOut
+          ? 'timeout'
+          : fault
+            ? `database ${fault}`
+            : err instanceof Error
+              ? err.name
+              : 'unknown';
+        record(msg, 'failed', error);
         await report(
           msg,
           timedOut
             ? `⏱️ This took longer than the ${formatDuration(deps.turnTimeoutMs)} limit, so I stopped it. ${RETRY_HINT}`
-            : `⚠️ Something went wrong while answering this; the error was logged. ${RETRY_HINT}`,
+            : fault
+              ? `💾 I couldn't finish this: ${faultReason(fault)}. An admin has been told in the logs. ${RETRY_HINT}`
+              : `⚠️ Something went wrong while answering this; the error was logged. ${RETRY_HINT}`,
         );
       }
     } finally {
       running.delete(key);
     }
+  }
+
+  /** Outcomes that could not be written (database failing), by message key, tried again until they land. */
+  const unrecorded = new Map<string, () => void>();
+  let recordTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Writes how a message ended. Never throws: this runs on the error path, and a failing database must not
+   * hide the failure it caused. An outcome that cannot be written is retried in the background; if the process
+   * stops first, the row is still open and the restart logic runs it once more (its answer was not saved).
+   */
+  function record(
+    msg: ThreadMessage,
+    status: 'queued' | 'done' | 'failed',
+    error: string | null = null,
+  ): void {
+    const { channelId, messageTs } = msg;
+    const write = () =>
+      status === 'failed'
+        ? store.inbox.markFailed(channelId, messageTs, error ?? 'unknown')
+        : status === 'done'
+          ? store.inbox.markDone(channelId, messageTs)
+          : store.inbox.markQueued(channelId, messageTs);
+    const key = messageKeyValue(msg);
+    unrecorded.delete(key);
+    try {
+      write();
+    } catch (err) {
+      log.error(
+        { err, fault: databaseFault(err), threadKey: threadKeyOf(msg), eventId: msg.eventId, status },
+        'could not record how a message ended; retrying in the background',
+      );
+      unrecorded.set(key, write);
+      recordTimer ??= setInterval(recordPending, RECORD_RETRY_MS).unref();
+    }
+  }
+
+  function recordPending(): void {
+    for (const [key, write] of unrecorded) {
+      if (!store.db.open) break;
+      try {
+        write();
+        unrecorded.delete(key);
+      } catch {
+        break; // still failing; the next tick tries again
+      }
+    }
+    if (unrecorded.size > 0 && store.db.open) return;
+    if (unrecorded.size > 0) {
+      log.warn(
+        { count: unrecorded.size },
+        'database closed with outcomes unrecorded; the next start resumes them',
+      );
+      unrecorded.clear();
+    }
+    clearInterval(recordTimer);
+    recordTimer = undefined;
   }
 
   /** The Stop button: aborts the running turn of that message, if any. */
@@ -108,9 +208,23 @@ export function createIntake(deps: IntakeDeps) {
 
   /** The Retry button and `retry`: runs a finished or failed message again, once per click. */
   function retry(channelId: string, messageTs: string): boolean {
-    const item = store.inbox.requeue(channelId, messageTs);
-    if (item) deps.worker.enqueue(item.message);
-    return Boolean(item);
+    recordPending(); // an outcome still waiting to be written would make the message look "running"
+    try {
+      const item = store.inbox.requeue(channelId, messageTs);
+      if (item) deps.worker.enqueue(item.message);
+      return Boolean(item);
+    } catch (err) {
+      const fault = databaseFault(err);
+      if (!fault) throw err;
+      log.error({ err, fault, channelId, messageTs }, 'could not queue a retry');
+      const item = store.inbox.get(channelId, messageTs);
+      if (item)
+        void notice(
+          item.message,
+          `💾 I can't retry this yet: ${faultReason(fault)}. Try again in a few minutes.`,
+        );
+      return true; // handled: not "already being answered"
+    }
   }
 
   async function report(msg: ThreadMessage, text: string): Promise<void> {
@@ -118,6 +232,15 @@ export function createIntake(deps: IntakeDeps) {
       await replier.failure(msg, text);
     } catch (err) {
       log.error({ err, threadKey: threadKeyOf(msg) }, 'could not report a failure in Slack');
+    }
+  }
+
+  /** A line in the thread without a Retry button (there is nothing to retry yet). */
+  async function notice(msg: ThreadMessage, text: string): Promise<void> {
+    try {
+      await replier.notice(msg, text);
+    } catch (err) {
+      log.error({ err, threadKey: threadKeyOf(msg) }, 'could not post a notice in Slack');
     }
   }
 
@@ -130,15 +253,23 @@ export function createIntake(deps: IntakeDeps) {
     for (const item of open) {
       const { message: msg } = item;
       if (item.saved) {
-        store.inbox.markFailed(item.channelId, item.messageTs, 'interrupted');
+        record(msg, 'failed', 'interrupted');
         void report(
           msg,
           `♻️ I was restarted while posting the answer to this, so parts of it may be missing. ${RETRY_HINT}`,
         );
       } else if (item.status === 'running' && item.attempts >= MAX_ATTEMPTS) {
-        store.inbox.markFailed(item.channelId, item.messageTs, 'interrupted');
+        record(msg, 'failed', 'interrupted');
         void report(msg, `⚠️ I was interrupted ${item.attempts} times while answering this. ${RETRY_HINT}`);
       } else {
+        if (item.status === 'running') {
+          // Its answer was never saved (a crash, or a database fault that also kept its outcome from being
+          // written), so Claude is asked again; said here so a second answer in the thread can be traced.
+          log.warn(
+            { threadKey: threadKeyOf(msg), eventId: msg.eventId, attempts: item.attempts },
+            're-running an interrupted turn',
+          );
+        }
         deps.worker.enqueue(msg);
       }
     }

@@ -11,7 +11,7 @@ import { type ThreadMessage, type ThreadRef, threadKeyOf } from './domain.js';
 import type { SlackFileRef } from './files/policy.js';
 import type { Logger } from './log.js';
 import type { ThreadFile } from './store/files.js';
-import type { Store } from './store/index.js';
+import { type DatabaseFault, databaseFault, faultReason, type Store } from './store/index.js';
 import { formatTokens } from './text/format.js';
 import { redactDeep } from './text/redact.js';
 
@@ -128,23 +128,29 @@ export async function runTurn(
 
   // A re-run (after a restart or Retry) updates the message's earlier progress view instead of adding one.
   const progress = await replier.progress(msg, store.inbox.progressTs(msg.channelId, msg.messageTs));
-  if (progress.ts) store.inbox.setProgressTs(msg.channelId, msg.messageTs, progress.ts);
+  try {
+    if (progress.ts) store.inbox.setProgressTs(msg.channelId, msg.messageTs, progress.ts);
+  } catch (err) {
+    await progress.finish('failed'); // a database fault: no "working" view left behind; the caller reports it
+    throw err;
+  }
   const files = store.files.list(threadKey);
   let result: AskOutcome;
   try {
     result = await askClaude(deps, msg, files, progress, log, signal);
   } catch (err) {
-    const aborted = !(err instanceof AnalystError) || err.code === 'aborted';
+    // Only a fired signal (timeout, Stop, shutdown) is an abort. Any other error that is not Claude's (e.g. a
+    // database write that failed) is a fault: the caller reports it as a failure, with Retry.
+    const aborted = signal?.aborted === true || (err instanceof AnalystError && err.code === 'aborted');
     await progress.finish(aborted ? 'stopped' : 'failed');
-    // Aborts (timeout, shutdown, Stop) are the caller's to explain: it knows which signal fired.
-    if (aborted) throw err;
+    if (aborted || !(err instanceof AnalystError)) throw err;
     const keep = err.transient ? ' Your question is kept: reply `retry` in this thread to try again.' : '';
     await replier.failure(msg, `⚠️ I couldn't answer: ${err.userMessage}${keep}`);
     return { status: 'failed', error: err.code };
   }
 
   const runs = collectRuns(result.assistantContent);
-  store.usage.record({ turnId, threadKey, model: deps.model, ...result.usage, codeRuns: runs.length });
+  const saveFault = saveTurn(deps, msg, { turnId, threadKey, files, runs, result }, log);
   if (result.containerReplaced) {
     const restored = files.map((f) => f.name).join(', ') || 'none';
     notices.unshift(
@@ -157,15 +163,19 @@ export async function runTurn(
     await replier.failure(msg, 'Claude declined to answer this question.');
     return { status: 'failed', error: 'refusal' };
   }
-  store.saveTurn(msg, threadKey, turnId, [
-    { role: 'user', content: redactDeep(forHistory(result.userContent, files)) },
-    { role: 'assistant', content: redactAssistant(result.assistantContent) },
-  ]);
+  if (saveFault) {
+    // The answer exists and cost tokens: it is posted rather than lost, but flagged, and the turn ends failed.
+    notices.unshift(
+      `💾 I couldn't save this answer: ${faultReason(saveFault)}. Follow-ups in this thread won't know about it. ` +
+        'An admin has been told in the logs; press Retry to ask again once it is fixed.',
+    );
+  }
   notices.push(...stopNotices(result));
 
   const outputs = await fetchOutputs(deps, runs, notices, log);
   const allFailed = runs.length > 0 && runs.every((r) => r.failed);
-  await progress.finish(runs.some((r) => r.failed) ? 'failed' : 'answered');
+  const failed = saveFault !== undefined || runs.some((r) => r.failed);
+  await progress.finish(failed ? 'failed' : 'answered');
   await replier.answer(msg, {
     turnId,
     markdown: answerText(result.assistantContent) || '_(Claude gave no written answer.)_',
@@ -173,11 +183,11 @@ export async function runTurn(
     notices,
     outputs,
     allowedUserIds: [msg.userId],
-    retryable: allFailed,
+    retryable: allFailed || saveFault !== undefined,
     ...(deps.prices ? { receipt: costReceipt(deps.prices, result.usage, runs.length > 0) } : {}),
   });
   if (deps.deleteOutputFiles) await Promise.allSettled(outputs.map((o) => deps.files.deleteFile(o.fileId)));
-  await replier.done(msg, runs.some((r) => r.failed) ? 'failed' : 'answered');
+  await replier.done(msg, failed ? 'failed' : 'answered');
   log.info(
     {
       runs: runs.length,
@@ -188,12 +198,50 @@ export async function runTurn(
     },
     'turn answered',
   );
-  return { status: 'answered' };
+  return saveFault ? { status: 'failed', error: `database ${saveFault}` } : { status: 'answered' };
 }
 
-type AskOutcome = Awaited<ReturnType<Analyst['ask']>>;
+/**
+ * Stores what the turn changed (container, attached files, usage, and the history unless Claude refused) in
+ * one transaction, so it lands whole or not at all; the inbox row's saved_at is set in the same transaction.
+ * Returns the database fault when it could not be written; any other error is a bug and propagates.
+ */
+function saveTurn(
+  deps: TurnDeps,
+  msg: ThreadMessage,
+  turn: { turnId: string; threadKey: string; files: ThreadFile[]; runs: CodeRun[]; result: AskOutcome },
+  log: Logger,
+): DatabaseFault | undefined {
+  const { store } = deps;
+  const { turnId, threadKey, files, runs, result } = turn;
+  try {
+    store.atomically(() => {
+      if (result.container) {
+        store.threads.setContainer(threadKey, result.container.id, result.container.expiresAt);
+        store.files.markAttached(threadKey, result.sentUploads, result.container.id);
+      }
+      store.usage.record({ turnId, threadKey, model: deps.model, ...result.usage, codeRuns: runs.length });
+      if (result.stopReason === 'refusal') return;
+      store.saveTurn(msg, threadKey, turnId, [
+        { role: 'user', content: redactDeep(forHistory(result.userContent, files)) },
+        { role: 'assistant', content: redactAssistant(result.assistantContent) },
+      ]);
+    });
+    return undefined;
+  } catch (err) {
+    const fault = databaseFault(err);
+    if (!fault) throw err;
+    log.error({ err, fault }, 'could not save the turn; its answer is posted unsaved');
+    return fault;
+  }
+}
 
-/** One request to Claude in the thread's container, recording the container it ran in. */
+type AskOutcome = Awaited<ReturnType<Analyst['ask']>> & {
+  /** Files sent as container_upload blocks, attached to the container once the turn is saved. */
+  sentUploads: string[];
+};
+
+/** One request to Claude in the thread's container; the caller saves the container it ran in. */
 async function askClaude(
   deps: TurnDeps,
   msg: ThreadMessage,
@@ -243,11 +291,7 @@ async function askClaude(
       };
     },
   });
-  if (result.container) {
-    store.threads.setContainer(threadKey, result.container.id, result.container.expiresAt);
-    store.files.markAttached(threadKey, sentUploads, result.container.id);
-  }
-  return { ...result, containerReplaced: result.containerReplaced || retiring };
+  return { ...result, containerReplaced: result.containerReplaced || retiring, sentUploads };
 }
 
 const MAX_CONTAINER_AGE_MS = 29 * 24 * 60 * 60 * 1000;

@@ -5,6 +5,16 @@ import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
 
+export interface DatabaseOptions {
+  /**
+   * How long a write waits for another process's write lock. The driver is synchronous, so this wait blocks
+   * the event loop and with it every ack: keep it well under Slack's 3 s.
+   */
+  busyTimeoutMs?: number;
+  /** NORMAL (WAL: an OS crash can lose the last commits, never corrupts) or FULL (fsync on every commit). */
+  synchronous?: 'NORMAL' | 'FULL';
+}
+
 export class DatabaseTooNewError extends Error {
   constructor(found: number, known: number) {
     super(
@@ -16,17 +26,16 @@ export class DatabaseTooNewError extends Error {
 }
 
 /** Opens (creating if needed) the SQLite database and applies every pending migration in one transaction. */
-export function openDatabase(path: string): Db {
+export function openDatabase(path: string, opts: DatabaseOptions = {}): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+  const db = new Database(path, { timeout: opts.busyTimeoutMs ?? 1_000 });
   try {
     // Refuse a newer schema before changing anything on disk (even the journal mode).
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > MIGRATIONS.length) throw new DatabaseTooNewError(version, MIGRATIONS.length);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
-    db.pragma('synchronous = NORMAL');
+    db.pragma(`synchronous = ${opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
     migrate(db);
     return db;
   } catch (err) {

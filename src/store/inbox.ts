@@ -68,6 +68,10 @@ export function createInbox(db: Db) {
      WHERE channel_id = ? AND message_ts = ? AND status IN ('done', 'failed')
      RETURNING channel_id, message_ts, message_json, status, attempts, saved_at`,
   );
+  const get = db.prepare<[string, string], RawItem>(
+    `SELECT channel_id, message_ts, message_json, status, attempts, saved_at FROM inbox
+     WHERE channel_id = ? AND message_ts = ?`,
+  );
   const countOpen = db.prepare<[], { n: number }>(
     `SELECT COUNT(*) AS n FROM inbox WHERE status IN ('queued', 'running')`,
   );
@@ -105,6 +109,10 @@ export function createInbox(db: Db) {
     /** Queues a done or failed message again; undefined when it is unknown, queued or running. */
     requeue(channelId: string, messageTs: string): InboxItem | undefined {
       const raw = requeue.get(Date.now(), channelId, messageTs);
+      return raw && toItem(raw);
+    },
+    get(channelId: string, messageTs: string): InboxItem | undefined {
+      const raw = get.get(channelId, messageTs);
       return raw && toItem(raw);
     },
     /** The thread's most recent failed message, for `retry`. */

@@ -1,12 +1,15 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Db } from './db.js';
 import { createFileStore } from './files.js';
+import { createHealthProbe } from './health.js';
 import { createHistoryStore } from './history.js';
 import { createInbox } from './inbox.js';
 import { createThreadStore } from './threads.js';
 import { createUsageStore } from './usage.js';
 
 export { openDatabase } from './db.js';
+export { type DatabaseFault, databaseFault, faultReason } from './faults.js';
+export type { DatabaseHealth } from './health.js';
 
 /** All repositories over one database; the only place SQL lives. */
 export function createStore(db: Db) {
@@ -20,6 +23,10 @@ export function createStore(db: Db) {
     files: createFileStore(db),
     inbox,
     usage: createUsageStore(db),
+    /** Whether the database can be written now (a probe write, cached for a few seconds). */
+    health: createHealthProbe(db),
+    /** Runs `fn` in one write transaction: every write in it lands, or none does. */
+    atomically: <T>(fn: () => T): T => db.transaction(fn).immediate(),
     /** Stores a finished turn and marks its inbox row as saved, atomically. */
     saveTurn(
       source: { channelId: string; messageTs: string },

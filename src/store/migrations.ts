@@ -73,4 +73,9 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE inbox ADD COLUMN saved_at INTEGER;`,
   // 3: the message's progress message, so a re-run updates it instead of leaving a stale one behind.
   `ALTER TABLE inbox ADD COLUMN progress_ts TEXT;`,
+  // 4: one row rewritten by the /healthz probe, so the probe is a real committed write.
+  `CREATE TABLE health_probe (
+     id          INTEGER PRIMARY KEY CHECK (id = 1),
+     checked_at  INTEGER NOT NULL
+   ) STRICT;`,
 ];

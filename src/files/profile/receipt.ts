@@ -4,6 +4,7 @@
  * (`` `region` text · `revenue` number (3 empty) ``, at most 25, then `… and N more`), then the notes.
  */
 import { formatBytes, oneLine } from '../../text/format.js';
+import { fileNameMarkdown } from '../../text/names.js';
 import { escapeMrkdwn } from '../../text/slack-markdown.js';
 import type { ColumnProfile, DataProfile } from './index.js';
 import { formatCount, plural } from './wording.js';
@@ -36,7 +37,7 @@ export function formatReceipt(fileName: string, sizeBytes: number, p: DataProfil
     .filter(Boolean)
     .join(', ');
   const shape = shapeText(p);
-  const head = `📎 **${escapeMrkdwn(oneLine(fileName, 120))}**${shape ? ` — ${shape}` : ''} (${details})`;
+  const head = `📎 **${fileNameMarkdown(fileName)}**${shape ? ` — ${shape}` : ''} (${details})`;
 
   const tail: string[] = [];
   if (p.sheets && p.sheets.length > 1) {

@@ -7,6 +7,7 @@ import { createFileGateway } from './files/gateway.js';
 import { createIntake } from './intake.js';
 import type { Logger } from './log.js';
 import { startRetention } from './retention.js';
+import { createAdminCheck } from './slack/admins.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { registerAppHome } from './slack/listeners/app-home.js';
 import { registerAssistant } from './slack/listeners/assistant.js';
@@ -88,6 +89,7 @@ export async function createBot(config: Config, log: Logger) {
   });
 
   const replier = createSlackReplier(app.client, log);
+  const isAdmin = createAdminCheck(app.client, log);
   const files = createFileGateway({
     slack: app.client,
     anthropic,
@@ -126,6 +128,7 @@ export async function createBot(config: Config, log: Logger) {
     prices,
     maxFileMb: config.MAX_FILE_MB,
     retry: (channelId: string, messageTs: string) => intake!.retry(channelId, messageTs),
+    isAdmin,
   };
   intake = createIntake({
     store,
@@ -139,10 +142,17 @@ export async function createBot(config: Config, log: Logger) {
     runCommand: (msg, command) => runCommand(commandDeps, msg, command),
   });
   let retention: ReturnType<typeof startRetention> | undefined;
-  registerListeners(app, { receive: intake.receive, stop: intake.stop, retry: intake.retry, log });
+  registerListeners(app, {
+    receive: intake.receive,
+    stop: intake.stop,
+    retry: intake.retry,
+    askerOf: store.inbox.asker,
+    isAdmin,
+    log,
+  });
   registerAssistant(app, { receive: intake.receive, log });
   registerShowCode(app, { store, log });
-  registerAppHome(app, { reports: createReports(db), log });
+  registerAppHome(app, { reports: createReports(db), isAdmin, log });
 
   return {
     app,

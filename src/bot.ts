@@ -1,6 +1,7 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import { App } from '@slack/bolt';
 import { createAnalyst } from './claude/analyst.js';
+import { createAnthropicClient } from './claude/client.js';
 import { runCommand } from './commands.js';
 import type { Config } from './config.js';
 import { createFileGateway } from './files/gateway.js';
@@ -30,12 +31,7 @@ export async function createBot(config: Config, log: Logger) {
   const store = createStore(db);
   const slackApiUrl = config.SLACK_API_URL ? `${config.SLACK_API_URL}/` : SLACK_API_URL;
 
-  const anthropic = new Anthropic({
-    apiKey: config.ANTHROPIC_API_KEY,
-    maxRetries: config.ANTHROPIC_MAX_RETRIES,
-    timeout: config.ANTHROPIC_TIMEOUT_MS,
-    ...(config.ANTHROPIC_BASE_URL ? { baseURL: config.ANTHROPIC_BASE_URL } : {}),
-  });
+  const anthropic = createAnthropicClient(config);
 
   let intake: ReturnType<typeof createIntake> | undefined;
   const worker = createWorker({

@@ -8,7 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAnthropicClient } from '../../src/claude/client.js';
 
-const MODEL = { type: 'model', id: 'claude-test-1', display_name: 'Claude Test', created_at: '2026-01-01T00:00:00Z' };
+const MODEL = {
+  type: 'model',
+  id: 'claude-test-1',
+  display_name: 'Claude Test',
+  created_at: '2026-01-01T00:00:00Z',
+};
 
 let server: Server;
 let baseURL: string;

@@ -20,8 +20,7 @@ const FORBIDDEN = /[<>:"|?*\\/]/g;
  * UTF-8 bytes (so also at most 255 characters) with the extension kept, and never empty (`.csv` → `file.csv`).
  */
 export function safeFileName(name: string): string {
-  const lastComponent = name.split(/[\\/]/).pop() ?? '';
-  const cleaned = lastComponent.normalize('NFC').replace(INVISIBLE, '').replace(FORBIDDEN, '_').trim();
+  const cleaned = cleanName(name);
 
   const dot = cleaned.lastIndexOf('.');
   const extensionChars = cleaned.length - dot - 1;
@@ -35,10 +34,17 @@ export function safeFileName(name: string): string {
 
 /**
  * A name the bot posts back to Slack (an output file's name and title): safe as above, with any secret in it
- * redacted. Cleaned before redacting too, so an invisible character cannot split a token past the patterns.
+ * redacted. Invisible characters go before redacting (so they cannot split a token past the patterns), and the
+ * length cut comes after it (so it cannot cut a token's prefix off).
  */
 export function slackFileName(name: string): string {
-  return safeFileName(redactSecrets(safeFileName(name)));
+  return safeFileName(redactSecrets(cleanName(name)));
+}
+
+/** The last path component without invisible or forbidden characters; not yet shortened. */
+function cleanName(name: string): string {
+  const lastComponent = name.split(/[\\/]/).pop() ?? '';
+  return lastComponent.normalize('NFC').replace(INVISIBLE, '').replace(FORBIDDEN, '_').trim();
 }
 
 /** Characters of a long name kept after the cut, so its extension stays visible. */

@@ -81,6 +81,17 @@ describe('excerpts are redacted before they are cut', () => {
     );
   });
 
+  it('an upload receipt redacts a column name before shortening it', () => {
+    const receipt = formatReceipt('keys.csv', 100, {
+      kind: 'csv',
+      rows: 1,
+      columns: [{ name: `${'x'.repeat(30)} ${SLACK_TOKEN}`, type: 'string', nulls: 0 }],
+      notes: [],
+    });
+    expect(receipt).toContain(' [redacte…'); // the 40-character cut falls inside the placeholder
+    expect(receipt).not.toMatch(/xoxb|2468/);
+  });
+
   it('show code redacts code and output before its tails, and in the full run file', () => {
     const stdout = `${'row\n'.repeat(50)}${straddling(SLACK_TOKEN, 3_000, 3)}\n`;
     const { markdown, file } = renderRun(run({ input: `echo ${GITHUB_TOKEN}`, stdout }), 1);

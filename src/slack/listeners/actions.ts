@@ -32,7 +32,13 @@ export function registerActions(app: App, deps: ActionDeps): void {
     const user = body.user.id;
     const run = () =>
       Promise.resolve(act()).catch((err: unknown) => deps.log.error({ err, action: verb }, 'button failed'));
-    if (deps.askerOf(key.channelId, key.messageTs) === user) {
+    let asker: string | undefined;
+    try {
+      asker = deps.askerOf(key.channelId, key.messageTs);
+    } catch (err) {
+      deps.log.warn({ err, action: verb }, 'could not look up who asked; only admins may act');
+    }
+    if (asker === user) {
       void run();
       return;
     }

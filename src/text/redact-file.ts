@@ -6,8 +6,8 @@ import { fileNameMarkdown, slackFileName } from './names.js';
 import { redactSecrets } from './redact.js';
 
 /**
- * Text files up to this size are redacted in memory (about 50 ms per MB on one core, so the event loop is never
- * held for long); larger ones are posted with a note saying they were not checked.
+ * Text files up to this size are redacted in memory, on the event loop (the patterns are linear, so this bounds how
+ * long it is held); larger ones are posted with a note saying they were not checked.
  */
 export const MAX_REDACTED_FILE_BYTES = 5 * 1024 * 1024;
 

@@ -1,12 +1,14 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import { App } from '@slack/bolt';
 import { createAnalyst } from './claude/analyst.js';
+import { createAnthropicClient } from './claude/client.js';
 import { runCommand } from './commands.js';
 import type { Config } from './config.js';
 import { createFileGateway } from './files/gateway.js';
 import { createIntake } from './intake.js';
 import type { Logger } from './log.js';
 import { startRetention } from './retention.js';
+import { createAdminCheck } from './slack/admins.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { registerAppHome } from './slack/listeners/app-home.js';
 import { registerAssistant } from './slack/listeners/assistant.js';
@@ -32,12 +34,7 @@ export async function createBot(config: Config, log: Logger) {
   const store = createStore(db);
   const slackApiUrl = config.SLACK_API_URL ? `${config.SLACK_API_URL}/` : SLACK_API_URL;
 
-  const anthropic = new Anthropic({
-    apiKey: config.ANTHROPIC_API_KEY,
-    maxRetries: config.ANTHROPIC_MAX_RETRIES,
-    timeout: config.ANTHROPIC_TIMEOUT_MS,
-    ...(config.ANTHROPIC_BASE_URL ? { baseURL: config.ANTHROPIC_BASE_URL } : {}),
-  });
+  const anthropic = createAnthropicClient(config);
 
   let intake: ReturnType<typeof createIntake> | undefined;
   const worker = createWorker({
@@ -87,6 +84,7 @@ export async function createBot(config: Config, log: Logger) {
   });
 
   const replier = createSlackReplier(app.client, log);
+  const isAdmin = createAdminCheck(app.client, log);
   const files = createFileGateway({
     slack: app.client,
     anthropic,
@@ -125,6 +123,7 @@ export async function createBot(config: Config, log: Logger) {
     prices,
     maxFileMb: config.MAX_FILE_MB,
     retry: (channelId: string, messageTs: string) => intake!.retry(channelId, messageTs),
+    isAdmin,
   };
   intake = createIntake({
     store,
@@ -139,10 +138,17 @@ export async function createBot(config: Config, log: Logger) {
     runCommand: (msg, command) => runCommand(commandDeps, msg, command),
   });
   let retention: ReturnType<typeof startRetention> | undefined;
-  registerListeners(app, { receive: intake.receive, stop: intake.stop, retry: intake.retry, log });
+  registerListeners(app, {
+    receive: intake.receive,
+    stop: intake.stop,
+    retry: intake.retry,
+    askerOf: store.inbox.asker,
+    isAdmin,
+    log,
+  });
   registerAssistant(app, { receive: intake.receive, log });
   registerShowCode(app, { store, log });
-  registerAppHome(app, { reports: createReports(db), log });
+  registerAppHome(app, { reports: createReports(db), isAdmin, log });
 
   return {
     app,

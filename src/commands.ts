@@ -30,6 +30,8 @@ export interface CommandDeps {
   files: Pick<FileGateway, 'deleteFile'>;
   /** Queues a finished message again; false when it is already queued or running. */
   retry: (channelId: string, messageTs: string) => boolean;
+  /** Workspace admins may retry anyone's question; everyone else only their own. */
+  isAdmin: (userId: string) => Promise<boolean>;
   prices: Prices;
   maxFileMb: number;
 }
@@ -99,6 +101,13 @@ export async function runCommand(
       const failed = store.inbox.lastFailed(threadKey);
       if (!failed) {
         await replier.notice(msg, 'There is no failed question in this thread to retry.');
+        break;
+      }
+      if (failed.message.userId !== msg.userId && !(await deps.isAdmin(msg.userId))) {
+        await replier.notice(
+          msg,
+          'Only the person who asked the last failed question, or a workspace admin, can retry it.',
+        );
         break;
       }
       deps.retry(failed.channelId, failed.messageTs);

@@ -58,7 +58,7 @@ const schema = z.object({
   CODE_EXECUTION_TOOL: z.enum(CODE_EXECUTION_TOOL_VERSIONS).default('code_execution_20260521'),
   ANTHROPIC_MAX_TOKENS: int(16_000, 1_024, 128_000),
   ANTHROPIC_MAX_RETRIES: int(2, 0, 10),
-  /** Per-attempt timeout of one Messages request (the SDK default is 10 minutes). */
+  /** Per-attempt timeout of one request (the SDK default is 10 minutes), and the longest silence in a stream. */
   ANTHROPIC_TIMEOUT_MS: int(600_000, 5_000, 3_600_000),
   MAX_PAUSE_CONTINUATIONS: int(5, 0, 20),
   /** Rough token budget for stored thread history sent with each request. */

@@ -13,7 +13,9 @@ import type { Logger } from './log.js';
 import type { ThreadFile } from './store/files.js';
 import { type DatabaseFault, databaseFault, faultReason, type Store } from './store/index.js';
 import { formatTokens } from './text/format.js';
+import { fileNameMarkdown } from './text/names.js';
 import { redactDeep } from './text/redact.js';
+import { redactOutputFile } from './text/redact-file.js';
 
 /** A file the code produced, fetched from the Files API and ready to post. */
 export interface OutputFile {
@@ -152,7 +154,7 @@ export async function runTurn(
   const runs = collectRuns(result.assistantContent);
   const saveFault = saveTurn(deps, msg, { turnId, threadKey, files, runs, result }, log);
   if (result.containerReplaced) {
-    const restored = files.map((f) => f.name).join(', ') || 'none';
+    const restored = files.map((f) => fileNameMarkdown(f.name)).join(', ') || 'none';
     notices.unshift(
       `♻️ This thread's sandbox had expired, so I started a new one: earlier variables were reset. Files restored: ${restored}.`,
     );
@@ -318,7 +320,7 @@ async function ingestFiles(deps: TurnDeps, msg: ThreadMessage, threadKey: string
     if (r.ok) {
       deps.store.files.add(threadKey, r.file);
       receipts.push(r.receipt);
-    } else notices.push(`🚫 I couldn't use **${r.name}**: ${r.reason}`);
+    } else notices.push(`🚫 I couldn't use **${fileNameMarkdown(r.name)}**: ${r.reason}`);
   }
   return { receipts, notices };
 }
@@ -345,7 +347,12 @@ async function fetchOutputs(
   const ids = [...new Set(runs.flatMap((r) => r.outputFileIds))];
   const settled = await Promise.allSettled(ids.map((id) => deps.files.fetchOutput(id)));
   return settled.flatMap((s, i) => {
-    if (s.status === 'fulfilled') return [s.value];
+    if (s.status === 'fulfilled') {
+      // Redacted before anything leaves for Slack: text contents, and every name and title.
+      const { file, notice } = redactOutputFile(s.value);
+      if (notice) notices.push(notice);
+      return [file];
+    }
     log.warn({ fileId: ids[i], err: String(s.reason) }, 'could not fetch output file');
     notices.push(`⚠️ One output file (${ids[i]}) could not be fetched from the sandbox.`);
     return [];

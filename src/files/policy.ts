@@ -4,6 +4,7 @@
  * Pure: no I/O. The caller downloads only files that pass `checkSlackFile`, and still counts bytes while
  * downloading because Slack's `size` is advisory.
  */
+import { safeFileName } from '../text/names.js';
 
 /** The data formats the analysis container knows how to read. */
 export type DataKind = 'csv' | 'tsv' | 'xlsx' | 'xls' | 'json' | 'jsonl' | 'parquet' | 'txt';
@@ -113,6 +114,9 @@ export function checkSlackFile(file: SlackFileRef, limits: { maxBytes: number })
   return { ok: true, kind, safeName, mimeType: CONTENT_TYPES[kind] };
 }
 
+// The name cleaning lives with the other text safety (src/text/names.ts); it is part of this policy's contract.
+export { safeFileName };
+
 function refuse(reason: string): FileCheck {
   return { ok: false, reason };
 }
@@ -124,43 +128,4 @@ function extensionOf(name: string): string {
   if (dot < 0) return '';
   const extension = base.slice(dot + 1);
   return extension.trim().toLowerCase();
-}
-
-const MAX_NAME_BYTES = 255;
-/** An extension longer than this is treated as part of the stem when truncating. */
-const MAX_EXTENSION_CHARS = 16;
-// Control characters (C0, DEL, C1) and bidi overrides, which can make a name display as something else.
-const INVISIBLE = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu;
-// Characters the Files API rejects in filenames.
-const FORBIDDEN = /[<>:"|?*\\/]/g;
-
-/**
- * A filename the Files API and the container's file system accept: the last path component only, no control or
- * bidi characters, none of `< > : " | ? * \ /` (replaced by `_`), no leading dots (hidden in `ls`), at most 255
- * UTF-8 bytes (so also at most 255 characters) with the extension kept, and never empty (`.csv` → `file.csv`).
- */
-export function safeFileName(name: string): string {
-  const lastComponent = name.split(/[\\/]/).pop() ?? '';
-  const cleaned = lastComponent.normalize('NFC').replace(INVISIBLE, '').replace(FORBIDDEN, '_').trim();
-
-  const dot = cleaned.lastIndexOf('.');
-  const extensionChars = cleaned.length - dot - 1;
-  const hasExtension = dot >= 0 && extensionChars > 0 && extensionChars <= MAX_EXTENSION_CHARS;
-  const extension = hasExtension ? cleaned.slice(dot) : '';
-  const stem = (hasExtension ? cleaned.slice(0, dot) : cleaned).replace(/^[.\s]+/, '').replace(/[.\s]+$/, '');
-
-  const stemBudget = MAX_NAME_BYTES - Buffer.byteLength(extension);
-  return (truncateUtf8(stem, stemBudget) || 'file') + extension;
-}
-
-/** The longest prefix of `text` within `maxBytes` UTF-8 bytes, never splitting a code point. */
-function truncateUtf8(text: string, maxBytes: number): string {
-  let bytes = 0;
-  let end = 0;
-  for (const char of text) {
-    bytes += Buffer.byteLength(char);
-    if (bytes > maxBytes) break;
-    end += char.length;
-  }
-  return text.slice(0, end).trimEnd();
 }

@@ -3,6 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import type { CodeRun, StepEvent } from '../claude/result.js';
 import type { ThreadMessage } from '../domain.js';
 import type { Logger } from '../log.js';
+import { slackFileName } from '../text/names.js';
 import { redactSecrets } from '../text/redact.js';
 import { escapeMrkdwn } from '../text/slack-markdown.js';
 import type { Progress } from '../turn.js';
@@ -20,13 +21,18 @@ interface Step {
   status: 'running' | 'done' | 'failed';
 }
 
-/** A short human label for a code run: what it reads, computes or draws. */
-export function stepLabel(kind: CodeRun['kind'], input: string): string {
+/**
+ * A short human label for a code run: what it reads, computes or draws. Redacted here, before any cut: a label is
+ * an excerpt of the code, and a cut could leave a token's tail without the prefix a pattern needs.
+ */
+export function stepLabel(kind: CodeRun['kind'], code: string): string {
+  const input = redactSecrets(code);
   const text = input.toLowerCase();
   const file = input.match(/['"]?([\w.-]+\.(?:csv|tsv|xlsx|xls|jsonl?|parquet|txt))['"]?/i)?.[1];
   if (kind === 'file_edit') {
     const path = input.split('\n')[0]!.split(' ').slice(1).join(' ');
-    return `Writing ${path.split('/').pop() || 'a script'}`;
+    const name = path.split('/').pop();
+    return `Writing ${name ? slackFileName(name) : 'a script'}`;
   }
   if (/savefig|\.plot\(|plt\.|seaborn|sns\./.test(text)) return 'Plotting';
   if (/groupby|resample|pivot|agg\(|\.sum\(|\.mean\(/.test(text))
@@ -55,7 +61,7 @@ type State = keyof typeof HEADLINE;
 export function renderProgress(steps: readonly Step[], state: State, stopValue: string): KnownBlock[] {
   const shown = steps.slice(-MAX_STEPS_SHOWN);
   const folded = steps.length - shown.length;
-  const lines = shown.map((s) => `${ICON[s.status]} ${escapeMrkdwn(redactSecrets(s.label))}`);
+  const lines = shown.map((s) => `${ICON[s.status]} ${escapeMrkdwn(s.label)}`);
   if (folded > 0) lines.unshift(`… ${folded} earlier step${folded === 1 ? '' : 's'}`);
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: HEADLINE[state] } }];
   if (lines.length > 0)
@@ -190,7 +196,7 @@ function streamView(client: WebClient, msg: ThreadMessage): ProgressView {
     steps.map((s) => ({
       type: 'task_update',
       id: s.id,
-      title: redactSecrets(s.label),
+      title: s.label,
       status: TASK_STATUS[s.status],
     }));
   return {

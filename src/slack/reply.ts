@@ -4,6 +4,7 @@ import type { CodeRun } from '../claude/result.js';
 import type { ThreadMessage, ThreadRef } from '../domain.js';
 import type { Logger } from '../log.js';
 import { neutraliseMentions } from '../text/mentions.js';
+import { fileNameMarkdown, slackFileName } from '../text/names.js';
 import { redactSecrets } from '../text/redact.js';
 import { codeFence, escapeMrkdwn, splitMarkdown, tail } from '../text/slack-markdown.js';
 import type { Answer, Replier } from '../turn.js';
@@ -15,7 +16,10 @@ const WORKING_REACTION = 'eyes';
 const QUEUED_REACTION = 'hourglass_flowing_sand';
 const OUTCOME_REACTION = { answered: 'white_check_mark', failed: 'warning' } as const;
 
-/** Everything model- or sandbox-made passes here before Slack sees it. */
+/**
+ * Everything model- or sandbox-made passes here before Slack sees it. Excerpts are redacted before they are cut
+ * (a cut can drop the prefix a pattern needs, leaving the rest of a token readable), and again as a whole here.
+ */
 const sanitise = (text: string, allowedUserIds: readonly string[]) =>
   neutraliseMentions(redactSecrets(text), { allowedUserIds: new Set(allowedUserIds) });
 
@@ -93,12 +97,15 @@ export function createSlackReplier(client: WebClient, log: Logger): Replier {
         await client.files.uploadV2({
           channel_id: msg.channelId,
           thread_ts: msg.threadTs,
-          file_uploads: ordered.map((o) => ({ file: o.bytes, filename: o.fileName, title: o.fileName })),
+          file_uploads: ordered.map((o) => {
+            const name = slackFileName(o.fileName); // also done when fetched; this is the Slack boundary
+            return { file: o.bytes, filename: name, title: name };
+          }),
         });
       } catch (err) {
         const code = slackErrorCode(err);
         log.warn({ code, files: ordered.length }, 'output upload failed');
-        const names = ordered.map((o) => `**${o.fileName}**`).join(', ');
+        const names = ordered.map((o) => `**${fileNameMarkdown(o.fileName)}**`).join(', ');
         await post(msg, sanitise(`⚠️ I couldn't upload ${names} to Slack (${code}).`, []));
       }
     },
@@ -125,7 +132,7 @@ function failureSummary(runs: readonly CodeRun[]): string {
   const lines = failed.map((r) => {
     const n = runs.indexOf(r) + 1;
     const what = r.errorCode ? `tool error \`${r.errorCode}\`` : `exit code ${r.returnCode}`;
-    const stderr = tail(r.stderr, { maxLines: 3, maxChars: 300 }).text;
+    const stderr = tail(redactSecrets(r.stderr), { maxLines: 3, maxChars: 300 }).text;
     return `• Run ${n}${r.kind === 'file_edit' ? ' (file edit)' : ''}: ${what}${stderr ? `\n${codeFence(stderr)}` : ''}`;
   });
   return `⚠️ **${failed.length} of ${runs.length} code run${runs.length === 1 ? '' : 's'} failed** — check the answer against this:\n${lines.join('\n')}`;
@@ -138,7 +145,7 @@ function runSummary(runs: readonly CodeRun[]): string {
   const last = [...executed].reverse().find((r) => r.stdout.trim() !== '');
   const head = `🧮 Ran code ${executed.length} time${executed.length === 1 ? '' : 's'}.`;
   if (!last) return head;
-  const out = tail(last.stdout, { maxLines: 12, maxChars: 1_200 });
+  const out = tail(redactSecrets(last.stdout), { maxLines: 12, maxChars: 1_200 });
   const more = out.omittedLines > 0 ? ` (last ${out.text.split('\n').length} lines)` : '';
   return `${head} Output${more}:\n${codeFence(out.text)}`;
 }

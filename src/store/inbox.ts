@@ -72,6 +72,9 @@ export function createInbox(db: Db) {
     `SELECT channel_id, message_ts, message_json, status, attempts, saved_at FROM inbox
      WHERE channel_id = ? AND message_ts = ?`,
   );
+  const askerOf = db.prepare<[string, string], { user_id: string | null }>(
+    `SELECT json_extract(message_json, '$.userId') AS user_id FROM inbox WHERE channel_id = ? AND message_ts = ?`,
+  );
   const countOpen = db.prepare<[], { n: number }>(
     `SELECT COUNT(*) AS n FROM inbox WHERE status IN ('queued', 'running')`,
   );
@@ -121,6 +124,9 @@ export function createInbox(db: Db) {
       return raw && toItem(raw);
     },
     openCount: (): number => countOpen.get()!.n,
+    /** Who asked this message, for Stop and Retry permission checks; undefined when it is not in the inbox. */
+    asker: (channelId: string, messageTs: string): string | undefined =>
+      askerOf.get(channelId, messageTs)?.user_id ?? undefined,
   };
 }
 export type Inbox = ReturnType<typeof createInbox>;

@@ -256,7 +256,7 @@ describe('App Home', () => {
     await h.settle();
   }
 
-  it('publishes the guide without admin sections for a regular user (users.info not available)', async () => {
+  it('publishes the guide without admin sections for a regular user (unknown to users.info)', async () => {
     await someHistory();
     const res = await h.send(homeOpened());
     expect(res.status).toBe(200);
@@ -269,7 +269,7 @@ describe('App Home', () => {
     expect(text).not.toContain('Usage by channel');
     expect(text).not.toContain('Recent failures');
     expect(text).not.toContain('C07DATATEAM');
-    // The fake Slack has no users.info: the check fails closed.
+    // users.info answers user_not_found for a member the fake does not know: the check fails closed.
     expect(h.slack.callsTo('users.info')[0]?.params).toMatchObject({ user: HUMAN });
   });
 

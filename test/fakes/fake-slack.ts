@@ -120,6 +120,18 @@ export interface FakeSlack {
   downloads: { path: string; authorization: string | undefined }[];
   /** A second server on another port: a non-Slack origin, for token-leak tests. */
   foreign: { url: string; requests: { path: string; authorization: string | undefined }[] };
+  /**
+   * Registers a workspace member for `users.info` (Slack's user object: role flags default to false). Users never
+   * registered get `user_not_found`, as Slack answers for an unknown id.
+   */
+  setUser(user: {
+    id: string;
+    name?: string;
+    is_admin?: boolean;
+    is_owner?: boolean;
+    is_primary_owner?: boolean;
+    deleted?: boolean;
+  }): void;
   /** Answer the next `times` calls of `method` (or 'upload' for the upload_url POST) with a scripted response. */
   failNext(method: string, response: ScriptedResponse, times?: number): void;
   close(): Promise<void>;
@@ -252,6 +264,7 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
   const hosted = new Map<string, HostedFile>();
   const pendingUploads = new Map<string, PendingUpload>();
   const reactionsByMessage = new Map<string, Set<string>>();
+  const users = new Map<string, Reply>();
   const scripted = new Map<string, (ScriptedResponse & { remaining: number })[]>();
 
   let tsCounter = 0;
@@ -682,6 +695,13 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
       };
     },
 
+    'users.info': (p) => {
+      const missing = missingParams(p, 'user');
+      if (missing) return missing;
+      const user = users.get(str(p, 'user') ?? '');
+      return user === undefined ? fail('user_not_found') : { ok: true, user: structuredClone(user) };
+    },
+
     'views.publish': (p) => {
       const missing = missingParams(p, 'user_id', 'view');
       if (missing) return missing;
@@ -717,6 +737,26 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
     hostFile,
     downloads,
     foreign: { url: foreignUrl, requests: foreignRequests },
+    setUser: (user) => {
+      const name = user.name ?? user.id.toLowerCase();
+      users.set(user.id, {
+        id: user.id,
+        team_id: TEAM_ID,
+        name,
+        deleted: user.deleted ?? false,
+        real_name: name,
+        tz: 'Europe/London',
+        is_admin: user.is_admin ?? false,
+        is_owner: user.is_owner ?? false,
+        is_primary_owner: user.is_primary_owner ?? false,
+        is_restricted: false,
+        is_ultra_restricted: false,
+        is_bot: false,
+        is_app_user: false,
+        updated: Math.floor(Date.now() / 1000),
+        profile: { real_name: name, display_name: name, team: TEAM_ID },
+      });
+    },
     failNext: (method, response, times = 1) => {
       const queue = scripted.get(method) ?? [];
       queue.push({ ...response, remaining: times });

@@ -4,6 +4,8 @@
  * (`` `region` text · `revenue` number (3 empty) ``, at most 25, then `… and N more`), then the notes.
  */
 import { formatBytes, oneLine } from '../../text/format.js';
+import { fileNameMarkdown } from '../../text/names.js';
+import { redactSecrets } from '../../text/redact.js';
 import { escapeMrkdwn } from '../../text/slack-markdown.js';
 import type { ColumnProfile, DataProfile } from './index.js';
 import { formatCount, plural } from './wording.js';
@@ -36,7 +38,7 @@ export function formatReceipt(fileName: string, sizeBytes: number, p: DataProfil
     .filter(Boolean)
     .join(', ');
   const shape = shapeText(p);
-  const head = `📎 **${escapeMrkdwn(oneLine(fileName, 120))}**${shape ? ` — ${shape}` : ''} (${details})`;
+  const head = `📎 **${fileNameMarkdown(fileName)}**${shape ? ` — ${shape}` : ''} (${details})`;
 
   const tail: string[] = [];
   if (p.sheets && p.sheets.length > 1) {
@@ -45,7 +47,7 @@ export function formatReceipt(fileName: string, sizeBytes: number, p: DataProfil
       p.sheets.length > MAX_SHEETS ? ` … and ${formatCount(p.sheets.length - MAX_SHEETS)} more` : '';
     tail.push(`Sheets: ${names.join(' · ')}${more} (first one shown)`);
   }
-  tail.push(...p.notes.slice(0, MAX_NOTES).map((n) => `ℹ️ ${escapeMrkdwn(oneLine(n, 200))}`));
+  tail.push(...p.notes.slice(0, MAX_NOTES).map((n) => `ℹ️ ${escapeMrkdwn(oneLine(redactSecrets(n), 200))}`));
   if (p.notes.length > MAX_NOTES) tail.push(`ℹ️ … and ${p.notes.length - MAX_NOTES} more notes`);
 
   const fixed = [head, ...tail].join('\n').length + 1;
@@ -113,5 +115,6 @@ function encodingLabel(encoding: string): string {
 
 /** Text for inside a code span: one line, no backticks, escaped. */
 function codeText(text: string, maxChars: number): string {
-  return escapeMrkdwn(oneLine(text.replace(/`/g, "'"), maxChars));
+  // Redacted before the cut: a column called `xoxb-…` must not lose its prefix and keep the rest.
+  return escapeMrkdwn(oneLine(redactSecrets(text).replace(/`/g, "'"), maxChars));
 }

@@ -1,36 +1,97 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../log.js';
 import { ACTIONS, parseMessageKey } from '../actions.js';
+import type { AdminCheck } from '../admins.js';
+import { slackErrorCode } from '../errors.js';
 
 export interface ActionDeps {
   stop: (key: string) => boolean;
   retry: (channelId: string, messageTs: string) => boolean;
+  /** Who asked the message a button acts on (from the inbox); undefined for a message the bot does not have. */
+  askerOf: (channelId: string, messageTs: string) => string | undefined;
+  isAdmin: AdminCheck;
   log: Logger;
 }
 
-/** Stop and Retry buttons. A button only acts on a message in the channel it was clicked in. */
+type MessageKey = NonNullable<ReturnType<typeof parseMessageKey>>;
+
+/**
+ * Stop and Retry buttons. A button only acts on a message in the channel it was clicked in, and only for the person
+ * who asked it or a workspace admin; anyone else is told so in a note only they see.
+ */
 export function registerActions(app: App, deps: ActionDeps): void {
-  app.action<BlockButtonAction>(ACTIONS.stop, async ({ ack, action, body }) => {
+  /** Runs `act` if `body.user` may; the asker is checked at once, an admin after the ack (users.info is a call). */
+  function guarded(
+    body: BlockButtonAction,
+    client: WebClient,
+    key: MessageKey,
+    verb: 'stop' | 'retry',
+    act: () => Promise<void> | void,
+  ): void {
+    const user = body.user.id;
+    const run = () =>
+      Promise.resolve(act()).catch((err: unknown) => deps.log.error({ err, action: verb }, 'button failed'));
+    let asker: string | undefined;
+    try {
+      asker = deps.askerOf(key.channelId, key.messageTs);
+    } catch (err) {
+      deps.log.warn({ err, action: verb }, 'could not look up who asked; only admins may act');
+    }
+    if (asker === user) {
+      void run();
+      return;
+    }
+    // HTTP mode holds the response until the listener returns (processBeforeResponse): nothing slow before it.
+    void deps.isAdmin(user).then(async (admin) => {
+      if (admin) return run();
+      deps.log.info({ user, action: verb }, 'button refused: neither the asker nor an admin');
+      await ephemeral(
+        client,
+        deps.log,
+        body,
+        key,
+        `Only the person who asked this question, or a workspace admin, can ${verb} it.`,
+      );
+    });
+  }
+
+  app.action<BlockButtonAction>(ACTIONS.stop, async ({ ack, action, body, client }) => {
     await ack();
     const key = parseMessageKey(action.value ?? '');
-    if (key?.channelId !== body.channel?.id) return;
-    const stopped = deps.stop(action.value!);
-    deps.log.info({ stopped, user: body.user.id }, 'stop requested');
+    if (!key || key.channelId !== body.channel?.id) return;
+    guarded(body, client, key, 'stop', () => {
+      const stopped = deps.stop(action.value!);
+      deps.log.info({ stopped, user: body.user.id }, 'stop requested');
+    });
   });
 
   app.action<BlockButtonAction>(ACTIONS.retry, async ({ ack, action, body, client }) => {
     await ack();
     const key = parseMessageKey(action.value ?? '');
     if (!key || key.channelId !== body.channel?.id) return;
-    if (!deps.retry(key.channelId, key.messageTs)) {
-      await client.chat
-        .postEphemeral({
-          channel: key.channelId,
-          user: body.user.id,
-          thread_ts: body.message?.thread_ts ?? key.messageTs,
-          text: 'That question is already being answered.',
-        })
-        .catch((err: unknown) => deps.log.warn({ err: String(err) }, 'could not post ephemeral'));
-    }
+    guarded(body, client, key, 'retry', async () => {
+      if (!deps.retry(key.channelId, key.messageTs)) {
+        await ephemeral(client, deps.log, body, key, 'That question is already being answered.');
+      }
+    });
   });
+}
+
+/** A note only the clicking user sees, in the button's thread. */
+async function ephemeral(
+  client: WebClient,
+  log: Logger,
+  body: BlockButtonAction,
+  key: MessageKey,
+  text: string,
+): Promise<void> {
+  await client.chat
+    .postEphemeral({
+      channel: key.channelId,
+      user: body.user.id,
+      thread_ts: body.message?.thread_ts ?? key.messageTs,
+      text,
+    })
+    .catch((err: unknown) => log.warn({ code: slackErrorCode(err) }, 'could not post ephemeral'));
 }

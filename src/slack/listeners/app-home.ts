@@ -2,11 +2,13 @@ import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../log.js';
 import type { Reports } from '../../store/reports.js';
+import type { AdminCheck } from '../admins.js';
 import { slackErrorCode } from '../errors.js';
 import { type AdminReport, buildHomeView } from '../home-view.js';
 
 export interface AppHomeDeps {
   reports: Reports;
+  isAdmin: AdminCheck;
   log: Logger;
 }
 
@@ -35,7 +37,7 @@ async function publishHome(
   who: { userId: string; teamId: string; botUserId: string | undefined },
 ): Promise<void> {
   let admin: AdminReport | undefined;
-  if (await isAdmin(client, who.userId, deps.log)) {
+  if (await deps.isAdmin(who.userId)) {
     admin = {
       usage: deps.reports.usageByChannel(who.teamId),
       failures: deps.reports.recentFailures(who.teamId, RECENT_FAILURES),
@@ -45,19 +47,4 @@ async function publishHome(
     user_id: who.userId,
     view: buildHomeView({ botUserId: who.botUserId, admin }),
   });
-}
-
-/** Admins and owners only; any doubt (an error, a missing scope, an unknown user) means no. */
-export async function isAdmin(client: WebClient, userId: string, log: Logger): Promise<boolean> {
-  try {
-    const res = await client.users.info({ user: userId });
-    const user = res.user;
-    return Boolean(user && !user.deleted && (user.is_admin || user.is_owner || user.is_primary_owner));
-  } catch (err) {
-    log.debug(
-      { code: slackErrorCode(err) },
-      'users.info failed; showing the Home tab without admin sections',
-    );
-    return false;
-  }
 }

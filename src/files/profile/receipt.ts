@@ -17,6 +17,7 @@ const TYPE_LABELS: Readonly<Record<ColumnProfile['type'], string>> = {
   string: 'text',
   empty: 'empty',
   mixed: 'mixed',
+  formula: 'formulas (not computed)',
 };
 
 const DELIMITER_NAMES: Readonly<Record<string, string>> = {

@@ -32,17 +32,25 @@ const SPECIAL_ENDS: readonly [start: string, end: string][] = [
   ['<!', '>'],
 ];
 
+const GT = 0x3e;
+const DQ = 0x22;
+const SQ = 0x27;
+const UNKNOWN = -2;
+
 export class XmlTokenizer {
   private buffer = '';
   /** Within a pending tag at the start of `buffer`: how far it was scanned, and the quote it is inside. */
   private scanned = 0;
   private quote = 0;
+  /** Within the current push: where the next `>`, `"` and `'` are (-1: none). */
+  private readonly found = [UNKNOWN, UNKNOWN, UNKNOWN];
 
   constructor(private readonly handler: XmlHandler) {}
 
   /** Throws XmlLimitError when markup runs past MAX_MARKUP_CHARS. */
   push(chunk: string): void {
     this.buffer = this.buffer.length === 0 ? chunk : this.buffer + chunk;
+    this.found.fill(UNKNOWN);
     const xml = this.buffer;
     let pos = 0;
     while (pos < xml.length) {
@@ -85,23 +93,54 @@ export class XmlTokenizer {
         this.handler.text(xml.slice(start + open.length, end).replaceAll('&', '&amp;'));
       return end + close.length;
     }
-    // A tag: find its `>` outside quoted attribute values, resuming where the last chunk stopped.
+    // A tag: its `>` is the first one outside quoted attribute values. Usually that is the first `>` (no single
+    // quotes, and the double ones paired); that check costs no more than the tag's own length.
+    if (this.scanned === 0) {
+      const gt = xml.indexOf('>', start + 1);
+      const tag = gt < 0 ? '' : xml.slice(start + 1, gt);
+      if (gt >= 0 && !tag.includes("'") && pairedQuotes(tag)) {
+        this.emitTag(tag);
+        return gt + 1;
+      }
+    }
+    // Otherwise follow the quotes, resuming where the last chunk stopped.
     let quote = this.quote;
     let i = start + Math.max(1, this.scanned);
-    for (; i < xml.length; i++) {
-      const c = xml.charCodeAt(i);
+    for (;;) {
       if (quote !== 0) {
-        if (c === quote) quote = 0;
-      } else if (c === 0x22 || c === 0x27) quote = c;
-      else if (c === 0x3e) break;
+        const close = this.next(xml, quote, i);
+        if (close < 0) break;
+        i = close + 1;
+        quote = 0;
+      }
+      const gt = this.next(xml, GT, i);
+      const dq = this.next(xml, DQ, i);
+      const sq = this.next(xml, SQ, i);
+      const q = dq < 0 ? sq : sq < 0 ? dq : Math.min(dq, sq);
+      if (gt >= 0 && (q < 0 || gt < q)) {
+        this.emitTag(xml.slice(start + 1, gt));
+        return gt + 1;
+      }
+      if (q < 0) break;
+      quote = q === dq ? DQ : SQ;
+      i = q + 1;
     }
-    if (i >= xml.length) {
-      this.scanned = i - start;
-      this.quote = quote;
-      return -1;
-    }
-    this.emitTag(xml.slice(start + 1, i));
-    return i + 1;
+    this.scanned = xml.length - start;
+    this.quote = quote;
+    return -1;
+  }
+
+  /**
+   * The next `char` at or after `from` in the chunk being read. Positions are remembered, so that looking for a
+   * quote that is far away (or absent) costs one scan per chunk, not one per tag.
+   */
+  private next(xml: string, char: number, from: number): number {
+    const slot = char === GT ? 0 : char === DQ ? 1 : 2;
+    const known = this.found[slot] as number;
+    if (known !== UNKNOWN && (known < 0 || known >= from)) return known;
+    const at = xml.indexOf(char === GT ? '>' : char === DQ ? '"' : "'", from);
+    this.found[slot] = at;
+    return at;
   }
 
   private emitTag(tag: string): void {
@@ -117,6 +156,12 @@ export class XmlTokenizer {
     const selfClosing = tag.charCodeAt(tag.length - 1) === 0x2f;
     this.handler.open(name, tag.slice(nameEnd, selfClosing ? -1 : undefined), selfClosing);
   }
+}
+
+function pairedQuotes(tag: string): boolean {
+  let count = 0;
+  for (let q = tag.indexOf('"'); q >= 0; q = tag.indexOf('"', q + 1)) count++;
+  return count % 2 === 0;
 }
 
 function isNameEnd(c: number): boolean {

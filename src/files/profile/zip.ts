@@ -32,7 +32,7 @@ const DEFLATED = 8;
 const MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024;
 const MiB = 1024 * 1024;
 export const MAX_ENTRY_BYTES = 2048 * MiB;
-const BOMB_CHECK_BYTES = 64 * MiB;
+const BOMB_CHECK_BYTES = 32 * MiB;
 const MAX_RATIO = 250;
 
 /** An entry inflated past a limit; the message says which. */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DataProfile, profileFile } from '../../src/files/profile/index.js';
+import { attributes, type XmlHandler, XmlTokenizer } from '../../src/files/profile/xml.js';
 import { type Deflated, deflatedRepeat, MAIN_NS, REL_NS, workbook, zip } from './xlsx-builder.js';
 
 let dir: string;
@@ -209,5 +210,51 @@ describe('XLSX without its parts', () => {
       columns: [{ name: 'n', type: 'string', nulls: 0 }],
       notes: ['the first non-empty row was read as the column names'],
     });
+  });
+});
+
+describe('XML tokenizer', () => {
+  const xml = `<?xml version="1.0"?><!-- a > b --><x:numFmt numFmtId="164" formatCode="[&gt;100]0 &quot;&gt;&quot;"/><t a='say "hi" >'>one &amp; <![CDATA[two <&> ]]>three</t><row r="1"/><c  r = "A1" ></c>`;
+
+  function tokens(chunks: string[]): string[] {
+    const out: string[] = [];
+    const handler: XmlHandler = {
+      open: (name, attrs, selfClosing) =>
+        out.push(
+          `open ${name} ${JSON.stringify(Object.fromEntries(attributes(attrs)))}${selfClosing ? ' /' : ''}`,
+        ),
+      close: (name) => out.push(`close ${name}`),
+      text: (raw) => {
+        // Text may come in pieces: join neighbours so that the lists compare.
+        const last = out.at(-1);
+        if (last?.startsWith('text ')) out[out.length - 1] = last + raw;
+        else out.push(`text ${raw}`);
+      },
+    };
+    const tokenizer = new XmlTokenizer(handler);
+    for (const chunk of chunks) tokenizer.push(chunk);
+    tokenizer.end();
+    return out;
+  }
+
+  it('reads quoted ">" in attributes, comments, CDATA and namespaces', () => {
+    expect(tokens([xml])).toEqual([
+      'open numFmt {"numFmtId":"164","formatCode":"[>100]0 \\">\\""} /',
+      `open t {"a":"say \\"hi\\" >"}`,
+      // Raw text, decoded later: CDATA's "&" comes escaped so that decoding gives it back.
+      'text one &amp; two <&amp;> three',
+      'close t',
+      'open row {"r":"1"} /',
+      'open c {"r":"A1"}',
+      'close c',
+    ]);
+  });
+
+  it('gives the same tokens however the input is split into chunks', () => {
+    const whole = tokens([xml]);
+    for (let cut = 1; cut < xml.length; cut++) {
+      expect(tokens([xml.slice(0, cut), xml.slice(cut)])).toEqual(whole);
+    }
+    expect(tokens([...xml])).toEqual(whole);
   });
 });

@@ -105,6 +105,17 @@ describe('XLSX tag scanners stay linear (issue 16)', () => {
     );
   });
 
+  it('the rows held while the header is chosen may be as wide as Excel allows', async () => {
+    const row = `<row>${'<c><v>1</v></c>'.repeat(16_384)}</row>`;
+    const head = `<worksheet xmlns="${MAIN_NS}"><sheetData>${HEADER_ROW}`;
+    const { profile, ms } = await profileTimed(
+      withPart('xl/worksheets/sheet1.xml', deflatedRepeat(head, row, 40, 40)),
+    );
+    expect(ms).toBeLessThan(BOUND_MS);
+    expect(profile.rows).toBe(40);
+    expect(profile.columns).toHaveLength(1_000);
+  });
+
   it('one <row> of 244 KB never closed (ran > 400 s of CPU) is read as one row', async () => {
     const head = `<worksheet xmlns="${MAIN_NS}"><sheetData>${HEADER_ROW}<row r="2">`;
     const content = deflatedRepeat(head, '<c><v>12345.5</v></c>', 12_500, 12_500);

@@ -69,7 +69,7 @@ export function chooseHeader(rows: readonly SheetRow[]): HeaderChoice {
 function isGroupRow(row: SheetRow | undefined, header: SheetRow | undefined): boolean {
   if (!row || !header || header.number !== row.number + 1) return false;
   const filled = row.cells.filter(isFilled);
-  const firstColumn = Math.min(...header.cells.filter(isFilled).map((c) => c.column));
+  const firstColumn = lowest(header.cells.filter(isFilled).map((c) => c.column));
   if (filled.length === 1 && (filled[0] as SheetCell).column <= firstColumn) return false;
   return mostlyText(row) && mostlyText(header) && filled.length <= 0.6 * filledCells(header);
 }
@@ -87,8 +87,8 @@ export function columnNames(
 ): Map<number, string> {
   const names = new Map(header.cells.filter(isFilled).map((c) => [c.column, c.text.trim()]));
   const used = [...names.keys(), ...data.flatMap((row) => row.cells.filter(isFilled).map((c) => c.column))];
-  const first = Math.min(...used);
-  const last = Math.min(Math.max(...used), first + maxColumns - 1);
+  const first = lowest(used);
+  const last = Math.min(highest(used), first + maxColumns - 1);
   const groups = new Map(group?.cells.filter(isFilled).map((c) => [c.column, c.text.trim()]) ?? []);
   const out = new Map<number, string>();
   let groupName = '';
@@ -97,6 +97,19 @@ export function columnNames(
     const name = names.get(col) || (col === first ? '(index)' : columnLetters(col));
     out.set(col, groupName && names.get(col) ? `${groupName} / ${name}` : name);
   }
+  return out;
+}
+
+// Loops, not Math.min(...list): a window of wide rows holds more values than a call takes arguments.
+function lowest(values: readonly number[]): number {
+  let out = Number.POSITIVE_INFINITY;
+  for (const v of values) if (v < out) out = v;
+  return out;
+}
+
+function highest(values: readonly number[]): number {
+  let out = Number.NEGATIVE_INFINITY;
+  for (const v of values) if (v > out) out = v;
   return out;
 }
 

@@ -505,8 +505,7 @@ function readCell(
     default: {
       const text = (v ?? '').trim();
       if (text === '') return { type: null, text };
-      // A number in a `<v>` is plain decimal or exponent notation; Number() reads it in one pass.
-      if (text.length > MAX_CELL_CHARS || !Number.isFinite(Number(text))) {
+      if (text.length > MAX_CELL_CHARS || !isDecimal(text)) {
         return { type: 'string', text: text.slice(0, MAX_CELL_CHARS) };
       }
       const temporal = lookup.dateStyle(attrs.get('s'));
@@ -514,6 +513,14 @@ function readCell(
       return { type: INTEGER.test(text) ? 'integer' : 'number', text };
     }
   }
+}
+
+/**
+ * A number as a `<v>` holds it: decimal or exponent notation (no hex, no Infinity). Both checks are one pass;
+ * the pattern is a single character class, so it cannot backtrack.
+ */
+function isDecimal(text: string): boolean {
+  return /^[+-]?[\d.][\d.eE+-]*$/.test(text) && Number.isFinite(Number(text));
 }
 
 function textCell(text: string): Pick<SheetCell, 'type' | 'text'> {

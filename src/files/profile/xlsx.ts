@@ -272,10 +272,13 @@ async function profileFirstSheet(
   const partNotes: string[] = [];
   const shared = new SharedStringsReader();
   const sharedStopped = await scanPart(zip, 'xl/sharedStrings.xml', shared);
-  if (sharedStopped) partNotes.push(`stopped reading the shared strings: ${sharedStopped}`);
-  if (shared.more || sharedStopped) {
+  if (sharedStopped) {
     partNotes.push(
-      `shared-string table over ${formatCount(MAX_SHARED_STRINGS)} strings or ${formatCount(MAX_SHARED_CHARS / 1024 / 1024)} M characters (or cut short): text cells past it were not checked for NA-like values`,
+      `stopped reading the shared strings (${sharedStopped}): text cells past that point were not checked for NA-like values`,
+    );
+  } else if (shared.more) {
+    partNotes.push(
+      `shared-string table over ${formatCount(MAX_SHARED_STRINGS)} strings or ${formatCount(MAX_SHARED_CHARS / 1024 / 1024)} M characters: text cells past it were not checked for NA-like values`,
     );
   }
   const styles = new StylesReader();

@@ -333,6 +333,7 @@ class SheetReader implements XmlHandler {
   dimension: string | null = null;
   longRows = false;
   private dimensionChecked = false;
+  private inData = false;
   private row: SheetRow | null = null;
   private lastRowNumber = 0;
   private nextColumn = 0;
@@ -359,9 +360,11 @@ class SheetReader implements XmlHandler {
         return;
       case 'sheetData':
         this.dimensionChecked = true;
+        this.inData = !selfClosing;
         return;
       case 'row': {
         this.endRow();
+        if (!this.inData) return;
         const declared = Number(attributes(attrs).get('r'));
         const number =
           Number.isInteger(declared) && declared > this.lastRowNumber ? declared : this.lastRowNumber + 1;
@@ -401,6 +404,10 @@ class SheetReader implements XmlHandler {
 
   close(name: string): void {
     switch (name) {
+      case 'sheetData':
+        this.endRow();
+        this.inData = false;
+        return;
       case 'row':
         this.endRow();
         return;

@@ -2,9 +2,10 @@
  * Just enough of zip for XLSX: the central directory, then entries streamed as UTF-8 text (stored or deflated).
  * Zip64 records are followed too: some writers emit them whatever the size.
  *
- * Inflation is bounded, whatever the sizes the archive declares: an entry stops with InflateLimitError past
- * MAX_ENTRY_BYTES, or as soon as it has grown past BOMB_CHECK_BYTES at more than MAX_RATIO times its compressed
- * size (real sheet XML deflates 5–50 fold; a zip bomb about 1,000 fold).
+ * Inflation is bounded, whatever the sizes the archive declares: reading stops with InflateLimitError once the
+ * entries read have inflated past MAX_INFLATED_BYTES in all, or as soon as an entry has grown past
+ * BOMB_CHECK_BYTES at more than MAX_RATIO times its compressed size (real sheet XML deflates 5–50 fold; a zip
+ * bomb about 1,000 fold).
  */
 import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -31,7 +32,7 @@ const STORED = 0;
 const DEFLATED = 8;
 const MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024;
 const MiB = 1024 * 1024;
-export const MAX_ENTRY_BYTES = 2048 * MiB;
+const MAX_INFLATED_BYTES = 2048 * MiB;
 const BOMB_CHECK_BYTES = 32 * MiB;
 const MAX_RATIO = 250;
 
@@ -44,6 +45,9 @@ export function isZip(head: Buffer): boolean {
 }
 
 export class ZipReader {
+  /** Bytes inflated so far, all entries together. */
+  private inflated = 0;
+
   private constructor(
     private readonly path: string,
     private readonly fh: FileHandle,
@@ -62,8 +66,8 @@ export class ZipReader {
   }
 
   /**
-   * The entry's text as it is decompressed; nothing when there is no such entry. Throws InflateLimitError once the
-   * inflated size passes a limit (the text before it has been yielded).
+   * The entry's text as it is decompressed; nothing when there is no such entry. Throws InflateLimitError once a
+   * limit is passed (the text before it has been yielded).
    */
   async *text(name: string): AsyncGenerator<string> {
     const entry = this.entries.get(name);
@@ -82,8 +86,11 @@ export class ZipReader {
     let inflated = 0;
     for await (const chunk of bytes as AsyncIterable<Buffer>) {
       inflated += chunk.length;
-      if (inflated > MAX_ENTRY_BYTES) {
-        throw new InflateLimitError(`it inflates to more than ${formatCount(MAX_ENTRY_BYTES / MiB)} MB`);
+      this.inflated += chunk.length;
+      if (this.inflated > MAX_INFLATED_BYTES) {
+        throw new InflateLimitError(
+          `the workbook inflates to more than ${formatCount(MAX_INFLATED_BYTES / MiB)} MB`,
+        );
       }
       if (inflated > BOMB_CHECK_BYTES && inflated > MAX_RATIO * raw.bytesRead) {
         throw new InflateLimitError(

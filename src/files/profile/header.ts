@@ -23,8 +23,9 @@ export interface SheetRow {
   cells: SheetCell[];
 }
 
-/** Non-empty rows looked at before the header is chosen. */
+/** Non-empty rows looked at before the header is chosen, and cells in them at most (fewer rows when wide). */
 export const HEADER_WINDOW = 30;
+export const HEADER_WINDOW_CELLS = 50_000;
 
 export interface HeaderChoice {
   /** Index of the header row in the rows looked at. */

@@ -5,8 +5,8 @@
  * Every part goes through the streaming tokenizer of xml.ts, so the work is linear in the inflated size (which
  * zip.ts bounds), and everything kept per record is bounded: sheet names (MAX_SHEETS), shared strings
  * (MAX_SHARED_STRINGS, MAX_SHARED_CHARS), cell styles (MAX_STYLES), cells per row (MAX_ROW_CELLS), characters
- * per cell (MAX_CELL_CHARS) and rows held while the header is chosen (HEADER_WINDOW). A bound that changes what
- * the receipt says is named in a note.
+ * per cell (MAX_CELL_CHARS) and rows held while the header is chosen (HEADER_WINDOW, HEADER_WINDOW_CELLS). No
+ * element stack is kept, so nesting costs nothing. A bound that changes what the receipt says is named in a note.
  */
 import { open } from 'node:fs/promises';
 import type { DataKind } from '../policy.js';
@@ -16,6 +16,7 @@ import {
   columnLetters,
   columnNames,
   HEADER_WINDOW,
+  HEADER_WINDOW_CELLS,
   type SheetCell,
   type SheetRow,
 } from './header.js';
@@ -548,6 +549,7 @@ class SheetProfiler {
   private groupRow: number | null = null;
   private skipped = 0;
   private window: SheetRow[] = [];
+  private windowCells = 0;
   private readonly columns = new Map<number, ColumnStats | undefined>();
   private readonly uncomputed = new Map<ColumnStats, number>();
 
@@ -560,7 +562,8 @@ class SheetProfiler {
       return;
     }
     this.window.push(row);
-    if (this.window.length >= HEADER_WINDOW) this.decide();
+    this.windowCells += row.cells.length;
+    if (this.window.length >= HEADER_WINDOW || this.windowCells >= HEADER_WINDOW_CELLS) this.decide();
   }
 
   end(): void {

@@ -80,6 +80,14 @@ describe('formulas', () => {
     expect(text).not.toMatch(/`total` empty|\(\d+ empty\)/);
   });
 
+  it('says the same of a computed workbook that openpyxl re-saved, which drops the values', async () => {
+    const p = await profile('openpyxl-resaved.xlsx');
+    expect(p.columns.map((c) => c.type)).toEqual(['string', 'number', 'integer', 'formula']);
+    expect(p.notes).toContain(
+      'formulas whose values Excel has not computed (saved by a program that does not calculate them): total (3 cells)',
+    );
+  });
+
   it('types formulas by their cached values once a spreadsheet has computed them (LibreOffice re-save)', async () => {
     const p = await profile('libreoffice/formulas-recalculated.xlsx');
     expect(p.columns.at(-1)).toEqual({ name: 'total', type: 'number', nulls: 0 });

@@ -18,7 +18,8 @@ export { formatReceipt } from './receipt.js';
 
 export interface ColumnProfile {
   name: string;
-  type: 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'string' | 'empty' | 'mixed';
+  /** 'formula': xlsx formulas only, whose values were never computed (so neither empty nor typed). */
+  type: 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'string' | 'empty' | 'mixed' | 'formula';
   /** Empty cells; null when unknown (e.g. a Parquet file without statistics). */
   nulls: number | null;
   /** Nested columns: their structure (`list<text>`), shown instead of the type. */

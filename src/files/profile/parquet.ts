@@ -21,6 +21,7 @@ import {
   MAX_FOOTER_BYTES,
   type SchemaElement,
 } from './parquet-footer.js';
+import { TYPE_LABELS } from './receipt.js';
 import { formatCount } from './wording.js';
 
 const REQUIRED = 0;
@@ -136,16 +137,6 @@ const MAP_LOGICAL = 2;
 /** Nesting shown in a shape; deeper levels read "…". */
 const SHAPE_DEPTH = 2;
 const MAX_SHAPE_CHARS = 80;
-const LEAF_WORDS: Readonly<Record<ColumnProfile['type'], string>> = {
-  integer: 'integer',
-  number: 'number',
-  boolean: 'true/false',
-  date: 'date',
-  datetime: 'date-time',
-  string: 'text',
-  empty: 'empty',
-  mixed: 'mixed',
-};
 
 /** `list<text>`, `map<text, integer>`, `struct<city text, zip integer>`, from the schema. */
 function shapeOf(node: SchemaNode, depth: number): string {
@@ -156,7 +147,7 @@ function shapeOf(node: SchemaNode, depth: number): string {
 
 function inner(node: SchemaNode, depth: number): string {
   const { element, children } = node;
-  if (children.length === 0) return LEAF_WORDS[leafType(element)];
+  if (children.length === 0) return TYPE_LABELS[leafType(element)];
   if (depth >= SHAPE_DEPTH) return '…';
   const child = children[0]!;
   if (element.logicalType === LIST_LOGICAL || element.convertedType === LIST_CONVERTED) {

@@ -10,7 +10,8 @@ import { escapeMrkdwn } from '../../text/slack-markdown.js';
 import type { ColumnProfile, DataProfile } from './index.js';
 import { formatCount, plural } from './wording.js';
 
-const TYPE_LABELS: Readonly<Record<ColumnProfile['type'], string>> = {
+/** How each column type reads in a receipt (Parquet shapes use the same words). */
+export const TYPE_LABELS: Readonly<Record<ColumnProfile['type'], string>> = {
   integer: 'integer',
   number: 'number',
   boolean: 'true/false',
@@ -19,6 +20,7 @@ const TYPE_LABELS: Readonly<Record<ColumnProfile['type'], string>> = {
   string: 'text',
   empty: 'empty',
   mixed: 'mixed',
+  formula: 'formulas (not computed)',
 };
 
 const DELIMITER_NAMES: Readonly<Record<string, string>> = {

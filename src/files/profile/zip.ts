@@ -1,12 +1,19 @@
 /**
  * Just enough of zip for XLSX: the central directory, then entries streamed as UTF-8 text (stored or deflated).
  * Zip64 records are followed too: some writers emit them whatever the size.
+ *
+ * Inflation is bounded, whatever the sizes the archive declares: reading stops with InflateLimitError once the
+ * entries read have inflated past MAX_INFLATED_BYTES in all, or as soon as an entry has grown past
+ * BOMB_CHECK_BYTES at more than MAX_RATIO times its compressed size (real sheet XML deflates 5–50 fold; a zip
+ * bomb about 1,000 fold).
  */
 import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { createInflateRaw } from 'node:zlib';
 import { readAt } from './bytes.js';
+import { formatCount } from './wording.js';
 
 interface ZipEntry {
   name: string;
@@ -24,6 +31,13 @@ const ZIP64_EXTRA = 0x0001;
 const STORED = 0;
 const DEFLATED = 8;
 const MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024;
+const MiB = 1024 * 1024;
+const MAX_INFLATED_BYTES = 2048 * MiB;
+const BOMB_CHECK_BYTES = 32 * MiB;
+const MAX_RATIO = 250;
+
+/** An entry inflated past a limit; the message says which. */
+export class InflateLimitError extends Error {}
 
 /** A zip starts with a local file header. */
 export function isZip(head: Buffer): boolean {
@@ -31,6 +45,9 @@ export function isZip(head: Buffer): boolean {
 }
 
 export class ZipReader {
+  /** Bytes inflated so far, all entries together. */
+  private inflated = 0;
+
   private constructor(
     private readonly path: string,
     private readonly fh: FileHandle,
@@ -48,7 +65,10 @@ export class ZipReader {
     return this.entries.has(name);
   }
 
-  /** The entry's text as it is decompressed; nothing when there is no such entry. */
+  /**
+   * The entry's text as it is decompressed; nothing when there is no such entry. Throws InflateLimitError once a
+   * limit is passed (the text before it has been yielded).
+   */
   async *text(name: string): AsyncGenerator<string> {
     const entry = this.entries.get(name);
     if (!entry) return;
@@ -62,17 +82,24 @@ export class ZipReader {
     const raw = createReadStream(this.path, { start, end: start + entry.compressedSize - 1 });
     // pipeline forwards errors and tears both streams down when the reader stops early.
     const bytes = entry.method === STORED ? raw : pipeline(raw, createInflateRaw(), () => {});
-    yield* bytes.setEncoding('utf8');
-  }
-
-  /** The first `maxChars` characters of an entry (all of it when smaller; '' when there is no such entry). */
-  async prefix(name: string, maxChars: number): Promise<string> {
-    let text = '';
-    for await (const chunk of this.text(name)) {
-      text += chunk;
-      if (text.length >= maxChars) break;
+    const decoder = new StringDecoder('utf8');
+    let inflated = 0;
+    for await (const chunk of bytes as AsyncIterable<Buffer>) {
+      inflated += chunk.length;
+      this.inflated += chunk.length;
+      if (this.inflated > MAX_INFLATED_BYTES) {
+        throw new InflateLimitError(
+          `the workbook inflates to more than ${formatCount(MAX_INFLATED_BYTES / MiB)} MB`,
+        );
+      }
+      if (inflated > BOMB_CHECK_BYTES && inflated > MAX_RATIO * raw.bytesRead) {
+        throw new InflateLimitError(
+          `it inflates more than ${MAX_RATIO}-fold (a zip bomb?); read the first ${formatCount(Math.round(inflated / MiB))} MB`,
+        );
+      }
+      yield decoder.write(chunk);
     }
-    return text;
+    yield decoder.end();
   }
 }
 

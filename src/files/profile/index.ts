@@ -18,8 +18,10 @@ export { formatReceipt } from './receipt.js';
 
 export interface ColumnProfile {
   name: string;
-  type: 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'string' | 'empty' | 'mixed';
+  type: 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'time' | 'string' | 'empty' | 'mixed';
   nulls: number;
+  /** How the values are written, when the column settles it: 'decimal comma', '$', 'd.m.yyyy', 'hex IDs'. */
+  format?: string;
 }
 
 export interface DataProfile {
@@ -28,6 +30,8 @@ export interface DataProfile {
   rows: number | null;
   /** [] when unknown. */
   columns: ColumnProfile[];
+  /** All columns, when there are more than were profiled (`columns` holds the first ones). */
+  columnCount?: number;
   /** csv/tsv/txt: the detected delimiter (',', ';', '\t', '|'). */
   delimiter?: string;
   /** Text formats: 'utf-8', 'utf-8 (BOM)', 'utf-16le', 'utf-16be', 'latin-1 (guessed)'. */

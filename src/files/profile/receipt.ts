@@ -14,6 +14,7 @@ const TYPE_LABELS: Readonly<Record<ColumnProfile['type'], string>> = {
   boolean: 'true/false',
   date: 'date',
   datetime: 'date-time',
+  time: 'time',
   string: 'text',
   empty: 'empty',
   mixed: 'mixed',

@@ -302,6 +302,11 @@ export class Table {
     return created;
   }
 
+  /** A column called `name` exists already. */
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
   /** A cell of the current row: a type (typed formats), or what describeText said of its text. */
   observe(column: ColumnStats, cell: ValueType | TextCell | null): void {
     if (column.lastRow === this.typedRows) return; // a duplicate cell in the same row

@@ -144,10 +144,7 @@ class CsvParser {
   }
 
   private append(s: string, from: number, to: number): void {
-    if (this.count >= MAX_COLUMNS) {
-      this.wide = true;
-      return;
-    }
+    if (this.count >= MAX_COLUMNS) return;
     const room = MAX_FIELD_CHARS - this.field.length;
     if (to - from > room) {
       this.overlong = true;
@@ -164,6 +161,7 @@ class CsvParser {
       this.first = null;
     }
     if (index > 0 && index < MAX_COLUMNS) this.sink.field(index, this.field);
+    else if (index >= MAX_COLUMNS) this.wide = true;
     this.count += 1;
     this.field = '';
     this.state = START;

@@ -72,11 +72,32 @@ const HEX: Readonly<Record<'integer' | 'number' | 'string', TextCell>> = {
 };
 
 /** Shared cells for numbers that show a decimal mark and nothing else (the common case: no allocation). */
-const MARKED: Readonly<Record<string, TextCell>> = Object.fromEntries(
-  (['integer', 'number'] as const).flatMap((type) =>
-    (['point', 'comma', 'point?', 'comma?'] as const).map((mark) => [`${type} ${mark}`, { type, mark }]),
-  ),
-);
+const MARKED: Readonly<
+  Record<'integer' | 'number', Readonly<Record<NonNullable<TextCell['mark']>, TextCell>>>
+> = {
+  integer: {
+    point: { type: 'integer', mark: 'point' },
+    comma: { type: 'integer', mark: 'comma' },
+    'point?': { type: 'integer', mark: 'point?' },
+    'comma?': { type: 'integer', mark: 'comma?' },
+  },
+  number: {
+    point: { type: 'number', mark: 'point' },
+    comma: { type: 'number', mark: 'comma' },
+    'point?': { type: 'number', mark: 'point?' },
+    'comma?': { type: 'number', mark: 'comma?' },
+  },
+};
+
+function numberCell(
+  type: 'integer' | 'number',
+  mark: TextCell['mark'],
+  grouped: boolean,
+  unit: string | undefined,
+): TextCell {
+  if (unit || grouped) return { type: unit === '%' ? 'number' : type, mark, grouped, unit };
+  return mark ? MARKED[type][mark] : PLAIN[type];
+}
 
 /** Blank, NA, N/A, null, NaN or None, in any case. */
 export function isNullText(raw: string): boolean {
@@ -201,28 +222,25 @@ function scanNumber(v: string): TextCell | null {
     return null;
   }
   const lastLen = groupLen;
-  const cell = (type: ValueType, mark?: TextCell['mark'], grouped?: boolean): TextCell => {
-    if (!unit && !grouped) return mark ? MARKED[`${type} ${mark}`]! : PLAIN[type];
-    return { type: unit === '%' ? 'number' : type, mark, grouped, unit };
-  };
-
-  if (exponent) return cell('number');
-  if (separators === 0) return cell('integer');
+  if (exponent) return numberCell('number', undefined, false, unit);
+  if (separators === 0) return numberCell('integer', undefined, false, unit);
   if (separators === 1) {
     if (lastLen === 0) return null;
     const couldGroup = lastLen === 3 && firstLen >= 1 && firstLen <= 3 && !leadingZero;
-    if (firstSeparator === '.') return cell('number', couldGroup ? 'point?' : 'point');
-    return couldGroup ? cell('integer', 'comma?') : cell('number', 'comma');
+    if (firstSeparator === '.') return numberCell('number', couldGroup ? 'point?' : 'point', false, unit);
+    return couldGroup
+      ? numberCell('integer', 'comma?', false, unit)
+      : numberCell('number', 'comma', false, unit);
   }
   if (firstLen < 1 || firstLen > 3 || leadingZero) return null;
   if (lastSeparator === firstSeparator) {
     // 1,234,567 or 1.234.567: thousands separators only.
     if (lastLen !== 3) return null;
-    return cell('integer', firstSeparator === ',' ? 'point' : 'comma', true);
+    return numberCell('integer', firstSeparator === ',' ? 'point' : 'comma', true, unit);
   }
   // 1,234.5 or 1.234,5: thousands separators, then the decimal mark.
   if (lastLen === 0) return null;
-  return cell('number', lastSeparator === '.' ? 'point' : 'comma', true);
+  return numberCell('number', lastSeparator === '.' ? 'point' : 'comma', true, unit);
 }
 
 /** What a column's text cells showed, beyond their types. */

@@ -4,13 +4,24 @@
  * caps and hex IDs. The fixtures and the script that made them are in test/fixtures/files/text/ (see make.py).
  */
 
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { formatReceipt, profileFile } from '../../src/files/profile/index.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'files', 'text');
 const fixture = (name: string) => join(FIXTURES, name);
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'profile-text-real-'));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
 
 describe('dates, times and numbers as people write them', () => {
   it('reads a LibreOffice CSV with US dates, one-digit hours, times, $, % and thousands commas', async () => {
@@ -68,6 +79,53 @@ describe('encoding decided on the whole file', () => {
     expect(formatReceipt('customers.csv', bytes.length, p).split('\n')[0]).toBe(
       '📎 **customers.csv** — 2,503 rows × 2 columns (121 KB, comma-separated, Latin-1 (guessed))',
     );
+  });
+});
+
+describe('encoding decided on the whole file: byte-exact cases around the 256 KB read chunks', () => {
+  const chunk = 256 * 1024;
+  /** A CSV of ASCII rows up to `at` bytes, then `tail`. */
+  const csvWith = (at: number, tail: Buffer): Buffer => {
+    const rows = ['name,n'];
+    let length = rows[0]!.length;
+    while (length < at - 40) {
+      rows.push(`row ${rows.length},${rows.length}`);
+      length += rows.at(-1)!.length + 1;
+    }
+    const head = `${rows.join('\n')}\n`.padEnd(at - 2, 'x');
+    return Buffer.concat([Buffer.from(`${head},1`), tail]);
+  };
+
+  it('keeps UTF-8 whose first accent is split across two read chunks', async () => {
+    const bytes = csvWith(chunk - 1, Buffer.from('\nJosé,2\n'));
+    expect(bytes.indexOf(Buffer.from('é'))).toBe(chunk - 1 + 4);
+    const split = csvWith(chunk - 4 - 1, Buffer.from('\nJosé,2\n'));
+    expect(split.indexOf(Buffer.from('é'))).toBe(chunk - 1);
+    for (const b of [bytes, split]) {
+      const path = join(await tempDir(), 'utf8.csv');
+      await writeFile(path, b);
+      const p = await profileFile(path, 'csv');
+      expect(p).toMatchObject({ encoding: 'utf-8', notes: [] });
+    }
+  });
+
+  it('calls a Windows-1252 accent at the chunk edge Latin-1, and late bad bytes after UTF-8 a UTF-8 problem', async () => {
+    const latin = csvWith(chunk - 1 - 4, Buffer.from('\nJos\xe9,2\n', 'latin1'));
+    expect(latin.indexOf(0xe9)).toBe(chunk - 1);
+    const mixed = Buffer.concat([
+      Buffer.from('name,n\nJosé,1\n'),
+      csvWith(chunk * 2, Buffer.from('\nbad\xff,2\n', 'latin1')),
+    ]);
+    const dir = await tempDir();
+    await writeFile(join(dir, 'latin.csv'), latin);
+    await writeFile(join(dir, 'mixed.csv'), mixed);
+    expect(await profileFile(join(dir, 'latin.csv'), 'csv')).toMatchObject({
+      encoding: 'latin-1 (guessed)',
+      notes: [],
+    });
+    const p = await profileFile(join(dir, 'mixed.csv'), 'csv');
+    expect(p.encoding).toBe('utf-8');
+    expect(p.notes).toContain('some bytes are not valid UTF-8 (another encoding?); they show as �');
   });
 });
 

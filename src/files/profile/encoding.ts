@@ -52,7 +52,7 @@ export class TextFile {
     const utf8 = this.enc.label === 'utf-8';
     let checking = utf8 && this.enc.bomBytes === 0;
     let decoder = new TextDecoder(this.enc.label, { ignoreBOM: true, fatal: checking });
-    /** Only ASCII so far (while checking): a switch to Latin-1 loses nothing. */
+    /** No whole non-ASCII character so far (while checking): a switch to Latin-1 loses nothing. */
     let ascii = true;
     /** The end of the last chunk that may start a character the next one finishes. */
     let carry: Buffer = Buffer.alloc(0);
@@ -62,12 +62,14 @@ export class TextFile {
       if (!checking) {
         text = decoder.decode(chunk, { stream: true });
         if (utf8 && !this.replaced && text.includes('\uFFFD')) this.replaced = true;
-      } else if (ascii && carry.length === 0 && isAscii(chunk)) text = chunk.toString('latin1');
+      } else if (carry.length === 0 && isAscii(chunk)) text = chunk.toString('latin1');
       else {
         try {
           text = decoder.decode(chunk, { stream: true });
-          ascii = false;
-          carry = incompleteTail(chunk);
+          // A character only counts once whole: a lead byte at the very end may yet prove not UTF-8.
+          const tail = incompleteTail(chunk);
+          if (carry.length > 0 || !isAscii(chunk.subarray(0, chunk.length - tail.length))) ascii = false;
+          carry = tail;
         } catch {
           checking = false;
           if (ascii && !startsUtf8(Buffer.concat([carry, chunk]))) {

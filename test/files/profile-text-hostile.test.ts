@@ -76,7 +76,7 @@ describe('number pattern backtracking (issue 16: 80,000 digits and a letter bloc
     expect(performance.now() - started).toBeLessThan(2_000);
   });
 
-  it('profiles a CSV and a JSON file full of such fields quickly', async () => {
+  it('profiles a CSV and a JSON file full of such fields quickly', { timeout: 60_000 }, async () => {
     const field = `${'7'.repeat(80_000)}a`;
     const rows = Array.from({ length: 20 }, (_, i) => `${i},${field},${'5'.repeat(MB / 8)}`);
     const csv = await fileWith(`id,bad,long\n${rows.join('\n')}\n`, 'csv');
@@ -97,7 +97,9 @@ describe('number pattern backtracking (issue 16: 80,000 digits and a letter bloc
 });
 
 describe('bounded records (issue 16: a 190 MB line of commas took 1.9 GB)', () => {
-  it('counts a 24 MB line of commas without keeping its fields, and says how many columns were profiled', async () => {
+  it('counts a 24 MB line of commas without keeping its fields, and says how many columns were profiled', {
+    timeout: 60_000,
+  }, async () => {
     const fields = 24 * MB;
     const path = await streamFile('csv', function* () {
       for (let i = 0; i < fields / MB; i++) yield ','.repeat(MB);
@@ -124,7 +126,7 @@ describe('bounded records (issue 16: a 190 MB line of commas took 1.9 GB)', () =
     expect(peakBytes).toBeLessThan(64 * MB);
   });
 
-  it('cuts a field of an unbalanced quote at 1 MB', async () => {
+  it('cuts a field of an unbalanced quote at 1 MB', { timeout: 60_000 }, async () => {
     const path = await streamFile('csv', function* () {
       yield 'a,b\n1,"';
       for (let i = 0; i < 20; i++) yield 'x'.repeat(MB);
@@ -161,7 +163,7 @@ describe('bounded JSON (issue 16: a 48 MB object or deep nesting took 10–18 s 
     expect(ms).toBeLessThan(30_000);
   });
 
-  it('finds records in a large object and keeps going past them', async () => {
+  it('finds records in a large object and keeps going past them', { timeout: 60_000 }, async () => {
     const records = Array.from({ length: 50_000 }, (_, i) => `{"id":${i},"amount":"${i},5"}`).join(',');
     const path = await fileWith(
       `{"meta":{"deep":[[[[]]]]},"rows":[${records}],"after":{"x":[1,2,3]}}`,
@@ -176,7 +178,7 @@ describe('bounded JSON (issue 16: a 48 MB object or deep nesting took 10–18 s 
     expect(profile.notes).toEqual(['rows are the records in "rows"']);
   });
 
-  it('skips nesting past 64 levels without a stack, and says so', async () => {
+  it('skips nesting past 64 levels without a stack, and says so', { timeout: 60_000 }, async () => {
     const depth = 2_000_000;
     const path = await streamFile('json', function* () {
       yield '[{"a": 1, "deep": ';
@@ -195,7 +197,9 @@ describe('bounded JSON (issue 16: a 48 MB object or deep nesting took 10–18 s 
     expect(peakBytes).toBeLessThan(64 * MB);
   });
 
-  it('bounds keys per record and characters per value, and names both bounds', async () => {
+  it('bounds keys per record and characters per value, and names both bounds', {
+    timeout: 60_000,
+  }, async () => {
     const keys = Array.from({ length: 100_000 }, (_, i) => `"k${i}": ${i}`).join(',');
     const longKey = 'K'.repeat(2 * MB);
     const path = await fileWith(
@@ -211,7 +215,9 @@ describe('bounded JSON (issue 16: a 48 MB object or deep nesting took 10–18 s 
     expect(peakBytes).toBeLessThan(96 * MB);
   });
 
-  it('reads JSON Lines with a broken, a deep and a huge line, line by line', async () => {
+  it('reads JSON Lines with a broken, a deep and a huge line, line by line', {
+    timeout: 60_000,
+  }, async () => {
     const lines = [
       '{"id": 1, "x": "a"}',
       `{"id": 2, "x": ${'['.repeat(100_000)}`,

@@ -256,7 +256,7 @@ class RecordSink implements FieldSink {
 
   field(index: number, text: string): void {
     if (!this.header) {
-      this.names.push(text.trim().slice(0, MAX_NAME_CHARS));
+      this.names.push(text.trim().slice(0, MAX_NAME_CHARS + 1)); // Table marks a cut name with …
       const t = classifyText(text);
       if (t !== 'integer' && t !== 'number') this.headerLooksLikeData = false;
       return;

@@ -2,7 +2,7 @@
  * Upload receipts: a quick local profile of a downloaded data file (rows, columns, column types, empty cells) and
  * the compact Slack message that shows it. No model call, no container time.
  *
- * Everything streams, so memory stays bounded whatever the file size: one CSV field, JSON element or JSONL line
+ * Everything streams, so memory stays bounded whatever the file size: one CSV field or JSON value
  * is capped, and only counters are kept per column. Malformed data never throws: the profile says what is known
  * and a note says what is not. Best effort for XLSX (first sheet), XLS (format check only) and Parquet (footer).
  */

@@ -90,13 +90,13 @@ describe('CSV', () => {
     expect(p.notes).toContain('2 rows have a different number of fields than the header (first: data row 2)');
   });
 
-  it('detects semicolons (decimal commas stay text)', async () => {
+  it('detects semicolons, and decimal commas as numbers (issue 8)', async () => {
     const p = await profile('name;price;day\nann;1,5;2024-01-01\nbob;2,25;2024-01-02\n', 'csv');
     expect(p.delimiter).toBe(';');
     expect(p.rows).toBe(2);
     expect(p.columns).toEqual([
       { name: 'name', type: 'string', nulls: 0 },
-      { name: 'price', type: 'string', nulls: 0 },
+      { name: 'price', type: 'number', nulls: 0, format: 'decimal comma' },
       { name: 'day', type: 'date', nulls: 0 },
     ]);
   });

@@ -5,7 +5,7 @@
 import type { DataKind } from '../policy.js';
 import { TextFile } from './encoding.js';
 import type { DataProfile } from './index.js';
-import { type ColumnStats, classifyText, MAX_COLUMNS, Table } from './types.js';
+import { type ColumnStats, classifyText, MAX_COLUMNS, MAX_NAME_CHARS, Table } from './types.js';
 import { formatCount, plural } from './wording.js';
 
 /** Decoded characters looked at to choose the delimiter. */
@@ -34,14 +34,24 @@ const UNQUOTED = 1;
 const QUOTED = 2;
 const QUOTE_IN_QUOTED = 3;
 
+/** Receives a record's fields one by one (only the first MAX_COLUMNS), then its field count. */
+interface FieldSink {
+  field(index: number, text: string): void;
+  endRecord(fields: number): void;
+}
+
 /**
  * RFC 4180 records from text pushed in chunks: quoted fields may hold the delimiter, newlines and doubled quotes;
  * CRLF, LF and CR end records; blank lines are skipped. Lenient: a quote inside an unquoted field is literal, and
- * text after a closing quote is kept.
+ * text after a closing quote is kept. Memory is one field: fields are handed on as they end, those past
+ * MAX_COLUMNS are only counted, and a field is cut at MAX_FIELD_CHARS.
  */
 class CsvParser {
   private readonly delimiterCode: number;
-  private fields: string[] = [];
+  /** Fields ended in the current record. */
+  private count = 0;
+  /** The record's first field waits until the record is known not to be a blank line. */
+  private first: string | null = null;
   private field = '';
   private state = START;
   private quoted = false;
@@ -50,10 +60,11 @@ class CsvParser {
   private overlong = false;
   /** The input ended inside a quoted field. */
   private unterminated = false;
+  private wide = false;
 
   constructor(
     readonly delimiter: string,
-    private readonly onRecord: (fields: string[]) => void,
+    private readonly sink: FieldSink,
   ) {
     this.delimiterCode = delimiter.charCodeAt(0);
   }
@@ -74,17 +85,17 @@ class CsvParser {
       if (this.state === QUOTED) {
         const q = text.indexOf('"', i);
         if (q < 0) {
-          this.append(text.slice(i));
+          this.append(text, i, n);
           return;
         }
-        this.append(text.slice(i, q));
+        this.append(text, i, q);
         this.state = QUOTE_IN_QUOTED;
         i = q + 1;
         continue;
       }
       if (this.state === QUOTE_IN_QUOTED) {
         if (c === QUOTE) {
-          this.append('"');
+          this.append('"', 0, 1);
           this.state = QUOTED;
           i += 1;
           continue;
@@ -104,7 +115,7 @@ class CsvParser {
         j += 1;
       }
       if (j > i) {
-        this.append(text.slice(i, j));
+        this.append(text, i, j);
         this.state = UNQUOTED;
       }
       if (j === n) return;
@@ -120,39 +131,53 @@ class CsvParser {
 
   end(): void {
     if (this.state === QUOTED) this.unterminated = true;
-    if (this.fields.length > 0 || this.field !== '' || this.quoted) this.endRecord();
+    if (this.count > 0 || this.field !== '' || this.quoted) this.endRecord();
   }
 
   notes(): string[] {
     const notes: string[] = [];
     if (this.unterminated) notes.push('the file ends inside a quoted field (an unbalanced quote?)');
     if (this.overlong) notes.push('some fields are longer than 1 MB and were cut (an unbalanced quote?)');
+    if (this.wide)
+      notes.push(`fields past the first ${formatCount(MAX_COLUMNS)} of a record were counted, not read`);
     return notes;
   }
 
-  private append(s: string): void {
-    if (this.field.length + s.length <= MAX_FIELD_CHARS) {
-      this.field += s;
-      return;
-    }
-    this.overlong = true;
+  private append(s: string, from: number, to: number): void {
+    if (this.count >= MAX_COLUMNS) return;
     const room = MAX_FIELD_CHARS - this.field.length;
-    if (room > 0) this.field += s.slice(0, room);
+    if (to - from > room) {
+      this.overlong = true;
+      to = from + room;
+    }
+    if (to > from) this.field += s.slice(from, to);
   }
 
   private endField(): void {
-    this.fields.push(this.field);
+    const index = this.count;
+    if (index === 0) this.first = this.field;
+    else if (index === 1) {
+      this.sink.field(0, this.first ?? '');
+      this.first = null;
+    }
+    if (index > 0 && index < MAX_COLUMNS) this.sink.field(index, this.field);
+    else if (index >= MAX_COLUMNS) this.wide = true;
+    this.count += 1;
     this.field = '';
     this.state = START;
     this.quoted = false;
   }
 
   private endRecord(): void {
-    const blank = this.fields.length === 0 && !this.quoted && this.field.trim() === '';
+    const blank = this.count === 0 && !this.quoted && this.field.trim() === '';
     this.endField();
-    const record = this.fields;
-    this.fields = [];
-    if (!blank) this.onRecord(record);
+    const fields = this.count;
+    this.count = 0;
+    if (fields === 1) {
+      if (!blank) this.sink.field(0, this.first ?? '');
+      this.first = null;
+    }
+    if (!blank) this.sink.endRecord(fields);
   }
 }
 
@@ -170,8 +195,11 @@ function sniffDelimiter(sample: string, complete: boolean, preferred: string): D
   let best: DelimiterGuess | null = null;
   for (const delimiter of CANDIDATE_DELIMITERS) {
     const counts: number[] = [];
-    const parser = new CsvParser(delimiter, (fields) => {
-      if (counts.length < 200) counts.push(fields.length);
+    const parser = new CsvParser(delimiter, {
+      field: () => {},
+      endRecord: (fields) => {
+        if (counts.length < 200) counts.push(fields);
+      },
     });
     parser.push(sample);
     // Only whole records count: without end() the record cut by the end of the sample is not emitted.
@@ -211,47 +239,65 @@ class LineCounter {
   }
 }
 
-/** Header row → column names; later records → typed rows. */
-class RecordSink {
+/** Header row → column names; later records → typed rows, each field typed as it arrives. */
+class RecordSink implements FieldSink {
   private header: string[] | null = null;
+  private headerFields = 0;
+  private headerLooksLikeData = true;
+  private readonly names: string[] = [];
   private readonly columns: (ColumnStats | undefined)[] = [];
+  private inRow = false;
+  private typed = false;
+  private maxFields = 0;
   private ragged = 0;
   private firstRagged = 0;
-  private headerLooksLikeData = false;
 
   constructor(private readonly table: Table) {}
 
-  readonly onRecord = (fields: string[]): void => {
-    const table = this.table;
+  field(index: number, text: string): void {
     if (!this.header) {
-      this.header = fields;
-      const width = Math.min(fields.length, MAX_COLUMNS);
-      for (let i = 0; i < width; i++)
-        this.columns.push(table.addColumn(fields[i]!.trim() || `column_${i + 1}`));
-      if (fields.length > MAX_COLUMNS) table.droppedColumns = true;
-      this.headerLooksLikeData = fields.every((f) => {
-        const t = classifyText(f);
-        return t === 'integer' || t === 'number';
+      this.names.push(text.trim().slice(0, MAX_NAME_CHARS + 1)); // Table marks a cut name with …
+      const t = classifyText(text);
+      if (t !== 'integer' && t !== 'number') this.headerLooksLikeData = false;
+      return;
+    }
+    const table = this.table;
+    if (!this.inRow) {
+      this.inRow = true;
+      this.typed = table.beginRow();
+    }
+    if (!this.typed) return;
+    while (this.columns.length <= index) {
+      this.columns.push(table.addColumn(`column_${this.columns.length + 1}`));
+    }
+    const column = this.columns[index];
+    if (column) table.observeText(column, text);
+  }
+
+  endRecord(fields: number): void {
+    const table = this.table;
+    this.maxFields = Math.max(this.maxFields, fields);
+    if (fields > MAX_COLUMNS) table.columnCount = this.maxFields;
+    if (!this.header) {
+      this.header = this.names;
+      this.headerFields = fields;
+      this.names.forEach((name, i) => {
+        this.columns.push(table.addColumn(name || `column_${i + 1}`));
       });
       return;
     }
-    if (fields.length !== this.header.length) {
+    if (fields !== this.headerFields) {
       this.ragged += 1;
-      if (this.firstRagged === 0) this.firstRagged = table.rows + 1;
+      if (this.firstRagged === 0) this.firstRagged = table.rows + (this.inRow ? 0 : 1);
     }
-    if (!table.beginRow()) return;
-    const width = Math.min(fields.length, MAX_COLUMNS);
-    for (let i = 0; i < width; i++) {
-      if (i >= this.columns.length) this.columns.push(table.addColumn(`column_${i + 1}`));
-      const column = this.columns[i];
-      if (column) table.observe(column, classifyText(fields[i]!));
-    }
-    table.endRow();
-  };
+    if (this.typed) table.endRow();
+    this.inRow = false;
+    this.typed = false;
+  }
 
   notes(): string[] {
     const notes: string[] = [];
-    if (this.headerLooksLikeData)
+    if (this.header && this.headerLooksLikeData)
       notes.push('the first row looks like data, but it was read as the column names');
     if (this.ragged > 0) {
       notes.push(
@@ -262,7 +308,7 @@ class RecordSink {
   }
 }
 
-type DelimitedRead = Pick<DataProfile, 'rows' | 'columns' | 'delimiter' | 'notes'>;
+type DelimitedRead = Pick<DataProfile, 'rows' | 'columns' | 'columnCount' | 'delimiter' | 'notes'>;
 
 /** Keeps the first SNIFF_CHARS characters to choose the delimiter, then parses everything (or counts lines). */
 class DelimitedReader {
@@ -297,11 +343,13 @@ class DelimitedReader {
       };
     }
     reader.end();
+    const { columnCount } = this.table;
     return {
       rows: this.table.rows,
       columns: this.table.profiles(),
+      ...(columnCount !== null && { columnCount }),
       delimiter: reader.delimiter,
-      notes: [...this.records.notes(), ...reader.notes(), ...this.table.notes()],
+      notes: [...this.table.notes(), ...this.records.notes(), ...reader.notes()],
     };
   }
 
@@ -322,7 +370,7 @@ class DelimitedReader {
       if (isTable) delimiter = guess.delimiter;
       else if (this.kind !== 'txt') delimiter = preferred;
     }
-    const reader = delimiter === null ? new LineCounter() : new CsvParser(delimiter, this.records.onRecord);
+    const reader = delimiter === null ? new LineCounter() : new CsvParser(delimiter, this.records);
     reader.push(sample);
     return reader;
   }

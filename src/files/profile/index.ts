@@ -2,7 +2,7 @@
  * Upload receipts: a quick local profile of a downloaded data file (rows, columns, column types, empty cells) and
  * the compact Slack message that shows it. No model call, no container time.
  *
- * Everything streams, so memory stays bounded whatever the file size: one CSV field, JSON element or JSONL line
+ * Everything streams, so memory stays bounded whatever the file size: one CSV field or JSON value
  * is capped, and only counters are kept per column. Malformed data never throws: the profile says what is known
  * and a note says what is not. Best effort for XLSX (first sheet), XLS (format check only) and Parquet (footer).
  */
@@ -19,11 +19,23 @@ export { formatReceipt } from './receipt.js';
 export interface ColumnProfile {
   name: string;
   /** 'formula': xlsx formulas only, whose values were never computed (so neither empty nor typed). */
-  type: 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'string' | 'empty' | 'mixed' | 'formula';
+  type:
+    | 'integer'
+    | 'number'
+    | 'boolean'
+    | 'date'
+    | 'datetime'
+    | 'time'
+    | 'string'
+    | 'empty'
+    | 'mixed'
+    | 'formula';
   /** Empty cells; null when unknown (e.g. a Parquet file without statistics). */
   nulls: number | null;
   /** Nested columns: their structure (`list<text>`), shown instead of the type. */
   shape?: string;
+  /** How the values are written, when the column settles it: 'decimal comma', '$', 'd.m.yyyy', 'hex IDs'. */
+  format?: string;
 }
 
 export interface DataProfile {
@@ -32,6 +44,8 @@ export interface DataProfile {
   rows: number | null;
   /** [] when unknown. */
   columns: ColumnProfile[];
+  /** All columns, when there are more than were profiled (`columns` holds the first ones). */
+  columnCount?: number;
   /** csv/tsv/txt: the detected delimiter (',', ';', '\t', '|'). */
   delimiter?: string;
   /** Text formats: 'utf-8', 'utf-8 (BOM)', 'utf-16le', 'utf-16be', 'latin-1 (guessed)'. */

@@ -1,7 +1,8 @@
 /**
  * The upload receipt: a profile as compact Markdown for a Slack markdown block, under 2,500 characters.
  * `📎 **sales.csv** — 1,250 rows × 4 columns (48 KB, comma-separated, UTF-8)`, then the columns on one line
- * (`` `region` text · `revenue` number (3 empty) ``, at most 25, then `… and N more`), then the notes.
+ * (`` `region` text · `revenue` number (decimal comma, 3 empty) ``, at most 25, then `… and N more`), then the notes.
+ * Notes come in the order the profile gives them; the profilers put their caps first, so none is dropped.
  */
 import { formatBytes, oneLine } from '../../text/format.js';
 import { fileNameMarkdown } from '../../text/names.js';
@@ -17,6 +18,7 @@ export const TYPE_LABELS: Readonly<Record<ColumnProfile['type'], string>> = {
   boolean: 'true/false',
   date: 'date',
   datetime: 'date-time',
+  time: 'time',
   string: 'text',
   empty: 'empty',
   mixed: 'mixed',
@@ -65,12 +67,14 @@ function columnList(columns: readonly ColumnProfile[], budget: number): string {
   for (const c of columns.slice(0, MAX_COLUMNS)) {
     const empty =
       c.nulls === null
-        ? ' (empty: unknown)'
+        ? 'empty: unknown'
         : c.nulls > 0 && c.type !== 'empty'
-          ? ` (${formatCount(c.nulls)} empty)`
+          ? `${formatCount(c.nulls)} empty`
           : '';
+    const details = [c.format ? escapeMrkdwn(oneLine(c.format, 60)) : '', empty].filter(Boolean);
+    const more = details.length > 0 ? ` (${details.join(', ')})` : '';
     const type = c.shape ? codeText(c.shape, 60) : TYPE_LABELS[c.type];
-    const entry = `\`${c.name.trim() ? codeText(c.name, 40) : '(no name)'}\` ${type}${empty}`;
+    const entry = `\`${c.name.trim() ? codeText(c.name, 40) : '(no name)'}\` ${type}${more}`;
     // Room for " · … and 1,000 more" after the last entry that fits.
     if (length + entry.length + 3 + 24 > budget) break;
     entries.push(entry);
@@ -85,7 +89,9 @@ function shapeText(p: DataProfile): string {
   if (p.kind === 'txt' && p.delimiter === undefined) return p.rows === null ? '' : plural(p.rows, 'line');
   const parts: string[] = [];
   if (p.rows !== null) parts.push(plural(p.rows, 'row'));
-  if (p.columns.length > 0) parts.push(plural(p.columns.length, 'column'));
+  if (p.columnCount !== undefined && p.columnCount > p.columns.length) {
+    parts.push(`${plural(p.columnCount, 'column')} (first ${formatCount(p.columns.length)} profiled)`);
+  } else if (p.columns.length > 0) parts.push(plural(p.columns.length, 'column'));
   return parts.join(' × ');
 }
 

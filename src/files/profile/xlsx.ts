@@ -323,7 +323,15 @@ async function profileFirstSheet(
       `rows with more than ${formatCount(MAX_ROW_CELLS)} cells (Excel's limit): the rest of them ignored`,
     );
   }
-  return { rows: table.rows, columns, notes: [...notes, ...table.notes(), ...partNotes] };
+  // Every distinct column seen, profiled or not, so the receipt says "2,000 columns (first 1,000 profiled)".
+  if (table.droppedColumns) table.columnCount = profiler.columnsSeen;
+  const columnCount = table.columnCount ?? undefined;
+  return {
+    rows: table.rows,
+    columns,
+    ...(columnCount !== undefined && { columnCount }),
+    notes: [...notes, ...table.notes(), ...partNotes],
+  };
 }
 
 /**
@@ -597,6 +605,10 @@ class SheetProfiler {
 
   private skippedText(): string {
     return this.skipped > 0 ? `; ${plural(this.skipped, 'row')} above it skipped (titles or notes)` : '';
+  }
+
+  get columnsSeen(): number {
+    return this.columns.size;
   }
 
   private decide(): void {

@@ -11,6 +11,7 @@ export const CODE_EXECUTION_TOOL_VERSIONS = [
   'code_execution_20260120',
   'code_execution_20250825',
 ] as const;
+export const DEFAULT_DATABASE_PATH = './data/slack-analyst.db';
 export type CodeExecutionToolVersion = (typeof CODE_EXECUTION_TOOL_VERSIONS)[number];
 
 const optionalUrl = z
@@ -56,7 +57,7 @@ const schema = z.object({
   HISTORY_TOKEN_BUDGET: int(120_000, 5_000, 900_000),
 
   PORT: int(3000, 1, 65_535),
-  DATABASE_PATH: z.string().min(1).default('./data/slack-analyst.db'),
+  DATABASE_PATH: z.string().min(1).default(DEFAULT_DATABASE_PATH),
   MAX_FILE_MB: int(200, 1, 500),
   MAX_CONCURRENT_TURNS: int(4, 1, 64),
   MAX_QUEUED_MESSAGES: int(200, 1, 100_000),

@@ -3,6 +3,7 @@ import { type Bot, createBot } from './bot.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { StartupError } from './startup.js';
+import { DatabaseTooNewError } from './store/db.js';
 
 /**
  * Entry point (`node dist/main.js`, or `npm start` in development). Exit codes: 0 after a clean stop,
@@ -68,6 +69,8 @@ async function main(): Promise<void> {
     bot = await createBot(config, log);
   } catch (err) {
     if (err instanceof StartupError) fail(err.message, err.exitCode);
+    // Written by a newer version (after a rollback): restore the backup taken before the upgrade.
+    if (err instanceof DatabaseTooNewError) fail(err.message, 2);
     throw err;
   }
   await bot.start();

@@ -1,6 +1,7 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeAnthropicOptions, startFakeAnthropic } from '../fakes/fake-anthropic.js';
 import { type FakeSlack, startFakeSlack } from '../fakes/fake-slack.js';
@@ -169,6 +170,21 @@ describe('start-up', () => {
       expect(existsSync(s.dbPath)).toBe(false);
     });
   }
+
+  it('refuses a database written by a newer version (after a rollback) with exit 2, leaving it untouched', async () => {
+    const s = await stage();
+    mkdirSync(dirname(s.dbPath), { recursive: true });
+    const newer = new Database(s.dbPath);
+    newer.pragma('user_version = 999');
+    newer.close();
+    const before = readFileSync(s.dbPath);
+    const out = await runToExit(s.env);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(
+      /^slack-analyst failed to start: Database schema version 999 is newer than this build/,
+    );
+    expect(readFileSync(s.dbPath)).toEqual(before);
+  });
 
   it('retries a transient failure a bounded number of times, then gives up with exit 1', async () => {
     const s = await stage();

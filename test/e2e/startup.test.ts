@@ -171,6 +171,16 @@ describe('start-up', () => {
     });
   }
 
+  it('names a host that does not resolve (a typo in SLACK_API_URL, no DNS) in one line, exit 1', async () => {
+    const s = await stage();
+    // .invalid never resolves (RFC 6761); without a DNS server at all the lookup fails with EAI_AGAIN.
+    const out = await runToExit({ ...s.env, SLACK_API_URL: 'https://slack-analyst-test.invalid/api' });
+    expect(out.stderr).toMatch(
+      /^slack-analyst failed to start: cannot reach slack-analyst-test\.invalid \((ENOTFOUND|EAI_AGAIN)\) — check network\/proxy or SLACK_API_URL\n$/,
+    );
+    expect(out.code).toBe(1);
+  });
+
   it('refuses a database written by a newer version (after a rollback) with exit 2, leaving it untouched', async () => {
     const s = await stage();
     mkdirSync(dirname(s.dbPath), { recursive: true });

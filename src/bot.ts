@@ -1,10 +1,11 @@
-import type Anthropic from '@anthropic-ai/sdk';
 import { App } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
 import { createAnalyst } from './claude/analyst.js';
 import { createAnthropicClient } from './claude/client.js';
 import { runCommand } from './commands.js';
 import type { Config } from './config.js';
 import { createFileGateway } from './files/gateway.js';
+import { startHealth } from './health.js';
 import { createIntake } from './intake.js';
 import type { Logger } from './log.js';
 import { startRetention } from './retention.js';
@@ -15,26 +16,57 @@ import { registerAssistant } from './slack/listeners/assistant.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { registerShowCode } from './slack/listeners/show-code.js';
 import { createSlackReplier } from './slack/reply.js';
+import { checkAnthropic, checkBotToken, hostOf, verifyStartup } from './startup.js';
 import { createStore, openDatabase } from './store/index.js';
 import { createReports } from './store/reports.js';
 import { runTurn } from './turn.js';
 import { createWorker } from './worker.js';
 
 const SLACK_API_URL = 'https://slack.com/api/';
+const ANTHROPIC_API_URL = 'https://api.anthropic.com';
+/** Start-up and health probes give up quickly; retries are theirs to decide. */
+const PROBE_TIMEOUT_MS = 10_000;
 
 /**
  * Composition root: the only place concrete clients are built. Socket Mode when SLACK_APP_TOKEN is
  * set, otherwise HTTP mode with POST /slack/events; both serve GET /healthz on PORT.
+ *
+ * Verifies the Slack tokens, the Anthropic key and the model first (throws a StartupError naming what
+ * failed), so nothing is created, and nothing calls out in the background, for a bot that cannot run.
  */
 export async function createBot(config: Config, log: Logger) {
+  const slackApiUrl = config.SLACK_API_URL ? `${config.SLACK_API_URL}/` : SLACK_API_URL;
+  const slackApiHost = hostOf(slackApiUrl);
+  const anthropicHost = hostOf(config.ANTHROPIC_BASE_URL ?? ANTHROPIC_API_URL);
+  const anthropic = createAnthropicClient(config);
+  const probes = {
+    slack: new WebClient(config.SLACK_BOT_TOKEN, {
+      slackApiUrl,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: PROBE_TIMEOUT_MS,
+      logger: boltLogger(log, { quiet: true }),
+    }),
+    anthropic: anthropic.withOptions({ maxRetries: 0, timeout: PROBE_TIMEOUT_MS }),
+  };
+  // Bolt is given the bot's ids, so it never runs its own auth.test (an un-awaited call that used
+  // to crash the process with a rejected token, or outlive a stopped bot).
+  const identity = await verifyStartup({
+    slack: probes.slack,
+    slackApiHost,
+    appToken: config.SLACK_APP_TOKEN,
+    anthropic: probes.anthropic,
+    anthropicHost,
+    model: config.ANTHROPIC_MODEL,
+    retry: { retries: config.STARTUP_RETRIES, delayMs: config.STARTUP_RETRY_SECONDS * 1000 },
+    log,
+  });
+
   const db = openDatabase(config.DATABASE_PATH, {
     busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS,
     synchronous: config.SQLITE_SYNCHRONOUS,
   });
   const store = createStore(db);
-  const slackApiUrl = config.SLACK_API_URL ? `${config.SLACK_API_URL}/` : SLACK_API_URL;
-
-  const anthropic = createAnthropicClient(config);
 
   let intake: ReturnType<typeof createIntake> | undefined;
   const worker = createWorker({
@@ -49,9 +81,8 @@ export async function createBot(config: Config, log: Logger) {
     ...(socketMode
       ? { socketMode: true, appToken: config.SLACK_APP_TOKEN! }
       : { signingSecret: config.SLACK_SIGNING_SECRET! }),
-    ...(config.SLACK_BOT_USER_ID && config.SLACK_BOT_ID
-      ? { botUserId: config.SLACK_BOT_USER_ID, botId: config.SLACK_BOT_ID }
-      : {}),
+    botUserId: identity.botUserId,
+    botId: identity.botId,
     port: config.PORT,
     // HTTP mode: the ack waits for our listener, which only writes the inbox row (fast, synchronous),
     // so an event Slack saw acknowledged is always on disk. If that write fails (SQLITE_BUSY_TIMEOUT_MS, full,
@@ -69,18 +100,22 @@ export async function createBot(config: Config, log: Logger) {
         path: '/healthz',
         method: ['GET'],
         handler: (_req, res) => {
-          const database = store.health(); // a cached probe write: full, read-only and locked all fail it
-          res.writeHead(database.ok ? 200 : 503, { 'content-type': 'application/json' });
-          res.end(
-            JSON.stringify({
-              ok: database.ok,
-              database: database.status,
-              queue: { pending: worker.pending, active: worker.active },
-            }),
-          );
+          const report = health.report();
+          res.writeHead(report.ok ? 200 : 503, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(report));
         },
       },
     ],
+  });
+
+  const health = startHealth({
+    probeSlack: () => checkBotToken(probes.slack, slackApiHost),
+    probeAnthropic: (signal) =>
+      checkAnthropic(probes.anthropic, config.ANTHROPIC_MODEL, anthropicHost, signal),
+    database: () => store.health(),
+    queue: () => ({ pending: worker.pending, active: worker.active, max: config.MAX_QUEUED_MESSAGES }),
+    intervalMs: config.HEALTH_CHECK_SECONDS * 1000,
+    log,
   });
 
   const replier = createSlackReplier(app.client, log);
@@ -155,6 +190,7 @@ export async function createBot(config: Config, log: Logger) {
     store,
     worker,
     intake,
+    health,
     async start(): Promise<void> {
       await app.start(config.PORT);
       log.info(
@@ -163,13 +199,13 @@ export async function createBot(config: Config, log: Logger) {
       );
       intake!.resume();
       retention = startRetention({ store, files, retentionDays: config.RETENTION_DAYS, log });
-      void checkModel(anthropic, config, log);
     },
-    /** Stops taking events, lets in-flight turns finish within `graceMs`, then closes the database. */
     /** Forgets threads idle past RETENTION_DAYS now (also runs at start and hourly). */
     sweepRetention: () => retention?.sweep() ?? Promise.resolve(0),
+    /** Stops taking events, lets in-flight turns finish within `graceMs`, then closes the database. */
     async stop(graceMs = config.SHUTDOWN_GRACE_SECONDS * 1000): Promise<void> {
       retention?.stop();
+      await health.stop();
       await app.stop().catch((err: unknown) => log.warn({ err }, 'error while stopping the Slack receiver'));
       const drained = await Promise.race([
         worker.drain().then(() => true),
@@ -187,14 +223,4 @@ export async function createBot(config: Config, log: Logger) {
 }
 export type Bot = Awaited<ReturnType<typeof createBot>>;
 
-/** A start-up capability check that only warns: an unreachable API must not block start. */
-async function checkModel(client: Anthropic, config: Config, log: Logger): Promise<void> {
-  try {
-    const model = await client.models.retrieve(config.ANTHROPIC_MODEL);
-    const supported = model.capabilities?.server_tools?.code_execution?.supported;
-    if (supported === false)
-      log.warn({ model: config.ANTHROPIC_MODEL }, 'this model does not support code execution');
-  } catch (err) {
-    log.warn({ model: config.ANTHROPIC_MODEL, err: String(err) }, 'could not check the model at start-up');
-  }
-}
+/** Whether the database answers a query: the one check /healthz runs against the database. */

@@ -11,6 +11,7 @@ export const CODE_EXECUTION_TOOL_VERSIONS = [
   'code_execution_20260120',
   'code_execution_20250825',
 ] as const;
+export const DEFAULT_DATABASE_PATH = './data/slack-analyst.db';
 export type CodeExecutionToolVersion = (typeof CODE_EXECUTION_TOOL_VERSIONS)[number];
 
 const optionalUrl = z
@@ -40,15 +41,6 @@ const schema = z.object({
   SLACK_SIGNING_SECRET: z.string().min(8, 'looks too short').optional(),
   /** Web API base URL override (GovSlack, proxies, local stand-ins). The bot token is sent only here and to *.slack.com. */
   SLACK_API_URL: optionalUrl,
-  /** Skip the auth.test call at start-up when both are given. */
-  SLACK_BOT_USER_ID: z
-    .string()
-    .regex(/^[UW][A-Z0-9]+$/, 'must be a Slack user id like U0123ABCD')
-    .optional(),
-  SLACK_BOT_ID: z
-    .string()
-    .regex(/^B[A-Z0-9]+$/, 'must be a Slack bot id like B0123ABCD')
-    .optional(),
   SLACK_TIMEOUT_MS: int(15_000, 1_000, 120_000),
   SLACK_MAX_RETRIES: int(3, 0, 10),
 
@@ -65,7 +57,7 @@ const schema = z.object({
   HISTORY_TOKEN_BUDGET: int(120_000, 5_000, 900_000),
 
   PORT: int(3000, 1, 65_535),
-  DATABASE_PATH: z.string().min(1).default('./data/slack-analyst.db'),
+  DATABASE_PATH: z.string().min(1).default(DEFAULT_DATABASE_PATH),
   /**
    * How long a database write waits for another process's lock. The driver blocks the event loop meanwhile,
    * so it stays well under Slack's 3 s ack limit; an event that cannot be recorded gets a 5xx and is retried.
@@ -92,7 +84,14 @@ const schema = z.object({
   PRICE_INPUT_PER_MTOK: price(3),
   PRICE_OUTPUT_PER_MTOK: price(15),
   CONTAINER_PRICE_PER_HOUR: price(0.05),
+  /** Start-up checks retry network errors and 5xx this many times, this many seconds apart, before giving up. */
+  STARTUP_RETRIES: int(5, 0, 100),
+  STARTUP_RETRY_SECONDS: int(3, 0, 300),
+  /** How often /healthz's view of Slack and Anthropic is refreshed in the background. */
+  HEALTH_CHECK_SECONDS: int(60, 5, 3_600),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** json (one object per line, for log collectors) or pretty (readable lines for development). */
+  LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).default('json'),
 });
 
 export class ConfigError extends Error {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,8 +16,9 @@ export interface ChildBot {
 /** Runs the real entry point (`npm start`) in its own process with exactly the given environment. */
 export function spawnBot(env: Record<string, string>): ChildBot {
   // Run from an empty folder, so a developer's own .env cannot leak into the test.
+  const cwd = mkdtempSync(join(tmpdir(), 'slack-analyst-cwd-'));
   const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), `${root}src/main.ts`], {
-    cwd: mkdtempSync(join(tmpdir(), 'slack-analyst-cwd-')),
+    cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -25,7 +26,12 @@ export function spawnBot(env: Record<string, string>): ChildBot {
   let stderr = '';
   child.stdout?.on('data', (d) => (stdout += d));
   child.stderr?.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      rmSync(cwd, { recursive: true, force: true });
+      resolve(code);
+    }),
+  );
   return {
     child,
     exited,

@@ -86,8 +86,16 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     ...env,
   });
   const log = createLogger(config.LOG_LEVEL);
-  let bot = await createBot(config, log);
-  await bot.start();
+  let bot: Bot;
+  try {
+    bot = await createBot(config, log);
+    await bot.start();
+  } catch (err) {
+    // A bot that did not start must not leave its fakes listening after the test.
+    await Promise.all([slack.close(), anthropic.close()]);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const eventsUrl = `http://127.0.0.1:${port}/slack/events`;
 
   const envelope = (event: Record<string, unknown>) => ({

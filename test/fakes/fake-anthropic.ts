@@ -87,6 +87,8 @@ export interface FakeAnthropic {
   /** Message requests currently being answered (streaming or not). */
   activeMessageStreams(): number;
   maxConcurrentMessageStreams: number;
+  /** From now on, requests with another key get the real 401 (as when a key is revoked); undefined accepts any. */
+  requireApiKey(key: string | undefined): void;
   close(): Promise<void>;
 }
 
@@ -98,6 +100,11 @@ export interface FakeAnthropicOptions {
    * not match get the real 401 authentication_error.
    */
   apiKey?: string;
+  /**
+   * Model ids GET /v1/models/{id} knows (default: any id). Others get the real 404 not_found_error.
+   * `codeExecution: false` reports the model without the code execution server tool.
+   */
+  models?: Record<string, { codeExecution: boolean }>;
 }
 
 export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promise<FakeAnthropic> {
@@ -148,7 +155,8 @@ class FakeAnthropicServer implements FakeAnthropic {
 
   readonly #server = createServer((req, res) => void this.#handle(req, res));
   readonly #storeBytes: boolean;
-  readonly #apiKey: string | undefined;
+  #apiKey: string | undefined;
+  readonly #models: FakeAnthropicOptions['models'];
   readonly #queue: ScriptedReply[] = [];
   readonly #messageBodies: Anthropic.MessageCreateParams[] = [];
   #handler: (body: Anthropic.MessageCreateParams, index: number) => ScriptedReply | Promise<ScriptedReply> =
@@ -158,6 +166,11 @@ class FakeAnthropicServer implements FakeAnthropic {
   constructor(opts: FakeAnthropicOptions) {
     this.#storeBytes = opts.storeBytes ?? true;
     this.#apiKey = opts.apiKey;
+    this.#models = opts.models;
+  }
+
+  requireApiKey(key: string | undefined): void {
+    this.#apiKey = key;
   }
 
   async listen(): Promise<void> {
@@ -265,7 +278,10 @@ class FakeAnthropicServer implements FakeAnthropic {
 
     const modelMatch = /^\/v1\/models\/([^/]+)$/.exec(path);
     if (method === 'GET' && modelMatch) {
-      return sendJson(res, 200, modelInfo(decodeURIComponent(modelMatch[1] ?? '')));
+      const id = decodeURIComponent(modelMatch[1] ?? '');
+      const known = this.#models ? this.#models[id] : { codeExecution: true };
+      if (!known) throw new HttpError(404, 'not_found_error', `model: ${id}`);
+      return sendJson(res, 200, modelInfo(id, known.codeExecution));
     }
 
     throw new HttpError(404, 'not_found_error', `Not found: ${method} ${path}`);
@@ -754,7 +770,7 @@ function parsePartHeaders(text: string): Map<string, string> {
 // ---------------------------------------------------------------------------------------------
 // Models
 
-function modelInfo(id: string): Anthropic.ModelInfo {
+function modelInfo(id: string, codeExecution: boolean): Anthropic.ModelInfo {
   const yes = { supported: true };
   return {
     type: 'model',
@@ -780,7 +796,7 @@ function modelInfo(id: string): Anthropic.ModelInfo {
       effort: { supported: true, low: yes, medium: yes, high: yes, xhigh: yes, max: yes },
       image_input: yes,
       pdf_input: yes,
-      server_tools: { supported: true, code_execution: yes, web_search: yes },
+      server_tools: { supported: true, code_execution: { supported: codeExecution }, web_search: yes },
       structured_outputs: yes,
       thinking: {
         supported: true,

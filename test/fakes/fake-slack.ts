@@ -245,7 +245,10 @@ interface PendingUpload {
   bytes?: Buffer;
 }
 
-export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<FakeSlack> {
+/** `appToken`: the one app-level token apps.connections.open accepts (default: any xapp- token). */
+export async function startFakeSlack(
+  opts: { botToken?: string; appToken?: string } = {},
+): Promise<FakeSlack> {
   const botToken = opts.botToken ?? DEFAULT_BOT_TOKEN;
   const calls: SlackCall[] = [];
   const posted: PostedMessage[] = [];
@@ -342,7 +345,9 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
     else if (method === 'apps.connections.open') {
       // Socket Mode: called with the app-level token, answers the WebSocket URL to connect to.
       reply =
-        token.startsWith('xapp-') && socketModeUrl ? { ok: true, url: socketModeUrl } : fail('invalid_auth');
+        token.startsWith('xapp-') && (opts.appToken ?? token) === token && socketModeUrl
+          ? { ok: true, url: socketModeUrl }
+          : fail('invalid_auth');
     } else if (token !== botToken) reply = fail('invalid_auth');
     else reply = methods[method]?.(fields) ?? fail('unknown_method');
     sendJson(res, 200, reply);

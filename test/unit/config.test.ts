@@ -217,15 +217,16 @@ describe('loadConfig parsing', () => {
     ]);
   });
 
-  it('validates Slack ids given to skip auth.test', () => {
-    expect(
-      loadConfig({ ...socket, SLACK_BOT_USER_ID: 'U0123ABCD', SLACK_BOT_ID: 'B0123ABCD' }),
-    ).toMatchObject({
-      SLACK_BOT_USER_ID: 'U0123ABCD',
-      SLACK_BOT_ID: 'B0123ABCD',
+  it('bounds the start-up retries and the health check interval', () => {
+    expect(loadConfig(socket)).toMatchObject({
+      STARTUP_RETRIES: 5,
+      STARTUP_RETRY_SECONDS: 3,
+      HEALTH_CHECK_SECONDS: 60,
     });
-    expect(problemsOf({ ...socket, SLACK_BOT_USER_ID: 'B0123ABCD' })).toEqual([
-      'SLACK_BOT_USER_ID must be a Slack user id like U0123ABCD',
+    expect(problemsOf({ ...socket, STARTUP_RETRIES: '-1', HEALTH_CHECK_SECONDS: '1' })).toEqual([
+      'STARTUP_RETRIES must be at least 0',
+      'HEALTH_CHECK_SECONDS must be at least 5',
     ]);
+    expect(problemsOf({ ...socket, LOG_FORMAT: 'xml' })).toEqual(['LOG_FORMAT must be json or pretty']);
   });
 });

@@ -3,6 +3,7 @@ import type { Db } from './db.js';
 import { createFileStore } from './files.js';
 import { createHistoryStore } from './history.js';
 import { createInbox } from './inbox.js';
+import { createProfilingMarks } from './profiling.js';
 import { createThreadStore } from './threads.js';
 import { createUsageStore } from './usage.js';
 
@@ -20,6 +21,7 @@ export function createStore(db: Db) {
     files: createFileStore(db),
     inbox,
     usage: createUsageStore(db),
+    profiling: createProfilingMarks(db),
     /** Stores a finished turn and marks its inbox row as saved, atomically. */
     saveTurn(
       source: { channelId: string; messageTs: string },

@@ -73,4 +73,12 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE inbox ADD COLUMN saved_at INTEGER;`,
   // 3: the message's progress message, so a re-run updates it instead of leaving a stale one behind.
   `ALTER TABLE inbox ADD COLUMN progress_ts TEXT;`,
+  // 4: files being profiled, so a file whose profiling took the process down is not profiled again on restart.
+  `
+  CREATE TABLE profiling (
+    slack_file_id  TEXT PRIMARY KEY,
+    boot_id        TEXT NOT NULL,                    -- the run of the bot that started profiling it
+    started_at     INTEGER NOT NULL                  -- ms
+  ) STRICT;
+  `,
 ];

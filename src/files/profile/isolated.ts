@@ -53,7 +53,7 @@ export function profileIsolated(
   limits: ProfilerLimits,
   signal?: AbortSignal,
 ): Promise<ProfileResult> {
-  signal?.throwIfAborted();
+  if (signal?.aborted) return Promise.reject(signal.reason);
   const job: ProfileJob = {
     path,
     kind,
@@ -107,4 +107,4 @@ export function unprofiled(kind: DataKind, note: string): DataProfile {
 }
 
 const couldNot = (why: string) => `could not profile this file: ${why}`;
-const formatSeconds = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
+const formatSeconds = (ms: number) => `${Number((ms / 1000).toFixed(2))} s`;

@@ -15,6 +15,7 @@ import { profileIsolated } from '../../src/files/profile/isolated.js';
 import { createTempFiles } from '../../src/files/temp.js';
 import { openDatabase } from '../../src/store/db.js';
 import { createProfilingMarks } from '../../src/store/profiling.js';
+import { plainCsv, wideRecord } from '../e2e/hostile-files.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -26,23 +27,16 @@ afterAll(async () => {
 
 const LIMITS = { timeoutMs: 20_000, maxMemoryMb: 128 };
 
-/** A plain CSV big enough to take far longer than a tenth of a second to profile (a few MB). */
-async function bigCsv(rows = 150_000): Promise<string> {
-  const path = join(dir, `big-${rows}.csv`);
-  const lines = Array.from(
-    { length: rows },
-    (_, i) => `${i},EMEA,2026-01-${String((i % 28) + 1).padStart(2, '0')},${(i * 1.5).toFixed(2)},note ${i}`,
-  );
-  await writeFile(path, `id,region,day,amount,note\n${lines.join('\n')}\n`);
+/** A plain CSV of a few MB: legitimate work that takes far longer than a tenth of a second to profile. */
+async function bigCsv(): Promise<string> {
+  const path = join(dir, 'big.csv');
+  await writeFile(path, plainCsv(5));
   return path;
 }
 
-/** One record of 600 fields of 100,000 characters: every field is within the parser's bounds, the record is 60 MB. */
 async function wideCsv(): Promise<string> {
   const path = join(dir, 'wide.csv');
-  const field = 'a'.repeat(100_000);
-  const header = Array.from({ length: 600 }, (_, i) => `c${i}`).join(',');
-  await writeFile(path, `${header}\n${Array.from({ length: 600 }, () => field).join(',')}\n`);
+  await writeFile(path, wideRecord());
   return path;
 }
 

@@ -11,6 +11,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type Anthropic from '@anthropic-ai/sdk';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -19,9 +20,11 @@ import { loadFixture, sendEvent, startFakeSlack } from '../fakes/fake-slack.js';
 import { freePort } from '../fakes/free-port.js';
 import { spawnBot } from './child-bot.js';
 import {
+  buttonsOf,
   CHANNEL,
   type Harness,
   nextTs,
+  progressPosts,
   SIGNING_SECRET,
   startHarness,
   textReply,
@@ -166,6 +169,51 @@ describe('the profiler limits', () => {
   it('a profile needing more than PROFILE_MAX_MEMORY_MB is ended, and the receipt says so', async () => {
     const receipt = await receiptFor({ PROFILE_MAX_MEMORY_MB: '16' }, 'wide.csv', wideRecord());
     expect(receipt).toContain('ℹ️ could not profile this file: it needed more than 16 MB of memory');
+  });
+});
+
+describe("the turn's limits cover ingestion", () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  /** A CSV whose download sends a little and then stalls until the bot gives up on it. */
+  const stalled = (harness: Harness) =>
+    harness.slack.hostFile({
+      name: 'stalled.csv',
+      size: 10_000_000,
+      content: () => {
+        const stream = new Readable({ read() {} });
+        stream.push('a,b\n1,2\n');
+        return stream;
+      },
+    });
+
+  it('shows Stop before the download starts, and Stop ends a stalled download', async () => {
+    h = await startHarness();
+    const ts = await h.mention('sum it', { files: [stalled(h)] });
+    await waitUntil(() => h!.slack.downloads.length > 0, 'the download to start');
+    const progress = progressPosts(h.thread(ts)).at(-1);
+    expect(progress && buttonsOf(progress).map((b) => b.action_id)).toContain('stop_turn');
+    expect((await h.click(progress!, 'stop_turn')).status).toBe(200);
+    await h.settle();
+    expect(threadText(h.thread(ts))).toContain('🛑 Stopped');
+    expect(h.anthropic.files.size).toBe(0);
+    expect(h.anthropic.messageRequests()).toHaveLength(0);
+  });
+
+  it('TURN_TIMEOUT_SECONDS ends a stalled download', async () => {
+    h = await startHarness({ TURN_TIMEOUT_SECONDS: '1' });
+    const ts = await h.mention('sum it', { files: [stalled(h)] });
+    await waitUntil(
+      () => threadText(h!.thread(ts)).includes('longer than the 1-second limit'),
+      'the timeout',
+    );
+    await h.settle();
+    expect(h.anthropic.files.size).toBe(0);
+    expect(h.anthropic.messageRequests()).toHaveLength(0);
   });
 });
 

@@ -8,13 +8,14 @@
  * small limits keep the suite quick.
  */
 
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type Anthropic from '@anthropic-ai/sdk';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTempFiles } from '../../src/files/temp.js';
 import { startFakeAnthropic } from '../fakes/fake-anthropic.js';
 import { loadFixture, sendEvent, startFakeSlack } from '../fakes/fake-slack.js';
 import { freePort } from '../fakes/free-port.js';
@@ -214,6 +215,30 @@ describe("the turn's limits cover ingestion", () => {
     await h.settle();
     expect(h.anthropic.files.size).toBe(0);
     expect(h.anthropic.messageRequests()).toHaveLength(0);
+  });
+});
+
+describe('forget', () => {
+  it("removes the thread's downloads still on disk, and no other thread's", async () => {
+    const h = await startHarness();
+    try {
+      h.anthropic.onMessage((body) => textReply(`answer to ${questionOf(body)}`));
+      const root = await h.mention('hello');
+      const other = await h.mention('another thread');
+      await h.settle();
+      // Copies as an ingestion interrupted mid-way leaves them, in the bot's own temp folder.
+      const temp = createTempFiles(h.dbPath);
+      const key = (ts: string) => `${h.slack.teamId}:${CHANNEL}:${ts}`;
+      const left = await temp.create(key(root));
+      const kept = await temp.create(key(other));
+      await h.mention('forget', { threadTs: root });
+      await h.settle();
+      expect(threadText(h.thread(root))).toContain('Forgotten');
+      expect(existsSync(left)).toBe(false);
+      expect(existsSync(kept)).toBe(true);
+    } finally {
+      await h.close();
+    }
   });
 });
 

@@ -2,14 +2,15 @@
  * `npm run bench`: the performance figures of slack-analyst, each a ratio of two things measured side by side in
  * this one run, on loopback only. Absolute numbers are machine-specific and are printed, never stored.
  *
- *   npm run bench                 # all three
- *   npm run bench -- ack inbox    # a selection: ack, transfer, inbox
+ *   npm run bench                 # all four
+ *   npm run bench -- ack inbox    # a selection: ack, transfer, inbox, profile
  *
  * See bench/README.md for what each benchmark measures and how to read the ratios.
  */
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type AckLatencyResult, runAckLatency } from './ack-latency.js';
+import { type AckUnderProfileResult, runAckUnderProfile } from './ack-under-profile.js';
 import { type InboxThroughputResult, runInboxThroughput } from './inbox-throughput.js';
 import { fmtMb, fmtMs, fmtRatio, fmtUs, table } from './stats.js';
 import { runTransfer, type TransferResult } from './transfer.js';
@@ -18,8 +19,9 @@ import { runTransfer, type TransferResult } from './transfer.js';
 const ACK = { warmupRounds: 30, rounds: 300 };
 const TRANSFER = { megabytes: 100, runsPerMode: 3 };
 const INBOX = { warmup: 500, rounds: 7, perRound: 2_000, fullPerRound: 200 };
+const PROFILE = { megabytes: 450, warmupEvents: 30, events: 200, profileTimeoutSeconds: 120 };
 
-const BENCHMARKS = ['ack', 'transfer', 'inbox'] as const;
+const BENCHMARKS = ['ack', 'transfer', 'inbox', 'profile'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const requested = process.argv.slice(2);
@@ -40,22 +42,29 @@ console.log(
 let ack: AckLatencyResult | undefined;
 let transfer: TransferResult | undefined;
 let inbox: InboxThroughputResult | undefined;
+let profile: AckUnderProfileResult | undefined;
 
 if (selected('ack')) {
   console.error(
-    `\n[1/3] inbox ack latency: ${ACK.rounds} measured rounds (bot, bare Bolt, Bolt + inbox) after ${ACK.warmupRounds} warm-up rounds`,
+    `\n[1/4] inbox ack latency: ${ACK.rounds} measured rounds (bot, bare Bolt, Bolt + inbox) after ${ACK.warmupRounds} warm-up rounds`,
   );
   ack = await runAckLatency(ACK);
 }
 if (selected('transfer')) {
   console.error(
-    `\n[2/3] file transfer: ${TRANSFER.megabytes} MB CSV, ${TRANSFER.runsPerMode} runs per mode, fresh process each`,
+    `\n[2/4] file transfer: ${TRANSFER.megabytes} MB CSV, ${TRANSFER.runsPerMode} runs per mode, fresh process each`,
   );
   transfer = await runTransfer(TRANSFER);
 }
 if (selected('inbox')) {
-  console.error(`\n[3/3] inbox writes: ${INBOX.rounds} rounds × ${INBOX.perRound} accept() per database`);
+  console.error(`\n[3/4] inbox writes: ${INBOX.rounds} rounds × ${INBOX.perRound} accept() per database`);
   inbox = runInboxThroughput(INBOX);
+}
+if (selected('profile')) {
+  console.error(
+    `\n[4/4] ack latency while a ${PROFILE.megabytes} MB CSV is profiled: ${PROFILE.events} events without, with, without`,
+  );
+  profile = await runAckUnderProfile(PROFILE);
 }
 
 const rows: string[][] = [];
@@ -136,6 +145,22 @@ if (inbox) {
     `inbox writes with SQLITE_SYNCHRONOUS=FULL: ${fmtUs(inbox.fullUs)} vs NORMAL ${fmtUs(inbox.fileUs)} per accept → ` +
       `${fmtRatio(inbox.fullUs / inbox.fileUs)} (an fsync per commit; ` +
       `${Math.round(1e6 / inbox.fullUs).toLocaleString('en-US')} accepts/s)`,
+  );
+}
+
+if (profile) {
+  const { with: w, without: wo } = profile;
+  const label = `ack while profiling ${fmtMb(profile.sizeBytes)} (n=${w.samples.length} vs ${wo.samples.length})`;
+  rows.push(
+    [label, 'p50', `profiling ${fmtMs(w.p50)}`, `idle ${fmtMs(wo.p50)}`, fmtRatio(w.p50 / wo.p50)],
+    ['', 'p99', `profiling ${fmtMs(w.p99)}`, `idle ${fmtMs(wo.p99)}`, fmtRatio(w.p99 / wo.p99)],
+  );
+  summaries.push(
+    `ack latency while a ${fmtMb(profile.sizeBytes)} CSV is profiled in the worker thread: p50 ${fmtMs(w.p50)} vs ` +
+      `${fmtMs(wo.p50)} idle → ${fmtRatio(w.p50 / wo.p50)}, p99 ${fmtMs(w.p99)} vs ${fmtMs(wo.p99)} → ` +
+      `${fmtRatio(w.p99 / wo.p99)} (${w.samples.length} events while profiling` +
+      `${profile.profileOutlasted ? ', the profile still running after the last' : ', the profile ended first'}; ` +
+      `${wo.samples.length} idle, before and after)`,
   );
 }
 

@@ -5,6 +5,7 @@ import { createAnthropicClient } from './claude/client.js';
 import { runCommand } from './commands.js';
 import type { Config } from './config.js';
 import { createFileGateway } from './files/gateway.js';
+import { createTempFiles } from './files/temp.js';
 import { startHealth } from './health.js';
 import { createIntake } from './intake.js';
 import type { Logger } from './log.js';
@@ -119,6 +120,7 @@ export async function createBot(config: Config, log: Logger) {
   });
 
   const replier = createSlackReplier(app.client, log);
+  const temp = createTempFiles(config.DATABASE_PATH);
   const isAdmin = createAdminCheck(app.client, log);
   const files = createFileGateway({
     slack: app.client,
@@ -126,6 +128,12 @@ export async function createBot(config: Config, log: Logger) {
     botToken: config.SLACK_BOT_TOKEN,
     slackApiUrl,
     maxBytes: config.MAX_FILE_MB * 1024 * 1024,
+    profileLimits: {
+      timeoutMs: config.PROFILE_TIMEOUT_SECONDS * 1000,
+      maxMemoryMb: config.PROFILE_MAX_MEMORY_MB,
+    },
+    profiling: store.profiling,
+    temp,
     log,
   });
   const analyst = createAnalyst({
@@ -192,6 +200,13 @@ export async function createBot(config: Config, log: Logger) {
     intake,
     health,
     async start(): Promise<void> {
+      // Downloads a crash or kill -9 left behind (normally each is removed when its ingestion ends); before
+      // any event can start a new one.
+      const removed = await temp.removeStale().catch((err: unknown) => {
+        log.warn({ err }, 'could not remove temporary files left by an earlier run');
+        return 0;
+      });
+      if (removed > 0) log.info({ removed }, 'removed temporary files left by an earlier run');
       await app.start(config.PORT);
       log.info(
         { mode: socketMode ? 'socket' : 'http', port: config.PORT, model: config.ANTHROPIC_MODEL },

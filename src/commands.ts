@@ -27,7 +27,7 @@ export interface Prices {
 export interface CommandDeps {
   store: Store;
   replier: Replier;
-  files: Pick<FileGateway, 'deleteFile'>;
+  files: Pick<FileGateway, 'deleteFile' | 'removeLocalCopies'>;
   /** Queues a finished message again; false when it is already queued or running. */
   retry: (channelId: string, messageTs: string) => boolean;
   /** Workspace admins may retry anyone's question; everyone else only their own. */

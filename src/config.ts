@@ -73,6 +73,13 @@ const schema = z.object({
   MAX_CONCURRENT_TURNS: int(4, 1, 64),
   MAX_QUEUED_MESSAGES: int(200, 1, 100_000),
   TURN_TIMEOUT_SECONDS: int(900, 1, 7_200),
+  /** Upload receipts: wall-clock and heap limits of profiling one file (in a worker thread). */
+  PROFILE_TIMEOUT_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .min(0.01, 'must be at least 0.01')
+    .max(600, 'must be at most 600')
+    .default(20),
+  PROFILE_MAX_MEMORY_MB: int(256, 16, 4_096),
   DELETE_OUTPUT_FILES: bool(true),
   /** Threads idle this long are forgotten (history, files at Anthropic); 0 keeps them forever. */
   RETENTION_DAYS: int(30, 0, 3_650),

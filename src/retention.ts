@@ -4,13 +4,19 @@ import type { FileGateway } from './turn.js';
 
 export interface ForgetDeps {
   store: Store;
-  files: Pick<FileGateway, 'deleteFile'>;
+  files: Pick<FileGateway, 'deleteFile' | 'removeLocalCopies'>;
 }
 
-/** Deletes a thread's input files at Anthropic, then everything stored for it. Returns how many files went. */
+/**
+ * Deletes a thread's input files at Anthropic and any local copy still on disk, then everything stored for it.
+ * Returns how many files went.
+ */
 export async function forgetThread(deps: ForgetDeps, threadKey: string): Promise<number> {
   const files = deps.store.files.list(threadKey);
-  await Promise.allSettled(files.map((f) => deps.files.deleteFile(f.anthropicFileId)));
+  await Promise.allSettled([
+    ...files.map((f) => deps.files.deleteFile(f.anthropicFileId)),
+    deps.files.removeLocalCopies(threadKey),
+  ]);
   deps.store.threads.delete(threadKey); // history and files cascade
   return files.length;
 }

@@ -67,9 +67,14 @@ export interface Replier {
 
 /** Moving files between Slack, the Files API and back. */
 export interface FileGateway {
+  /**
+   * Downloads, profiles and uploads one file. `signal` (the turn's timeout, Stop, shutdown) cancels all three;
+   * then it rejects with the signal's reason. Any other failure resolves as `ok: false`.
+   */
   ingest(
     file: SlackFileRef,
     thread: ThreadRef,
+    signal?: AbortSignal,
   ): Promise<
     | {
         ok: true;
@@ -82,6 +87,8 @@ export interface FileGateway {
   earlierFiles(thread: ThreadRef, beforeTs: string): Promise<SlackFileRef[]>;
   fetchOutput(fileId: string): Promise<OutputFile>;
   deleteFile(fileId: string): Promise<void>;
+  /** Removes any local copy of the thread's files still on disk (left by a crash mid-ingestion). */
+  removeLocalCopies(threadKey: string): Promise<void>;
 }
 
 export interface TurnDeps {
@@ -112,8 +119,25 @@ export async function runTurn(
   const log = deps.log.child({ turnId, threadKey, eventId: msg.eventId });
   await replier.working(msg);
 
-  const { receipts, notices: fileNotices } = await ingestFiles(deps, msg, threadKey);
   const question = msg.text.trim() !== '';
+  const incoming = await newFiles(deps, msg, threadKey);
+  // The progress message (with Stop) comes first, so the turn's limits visibly cover ingestion too. A re-run
+  // (after a restart or Retry) updates the message's earlier progress view instead of adding one.
+  const progress =
+    question || incoming.length > 0
+      ? await replier.progress(msg, store.inbox.progressTs(msg.channelId, msg.messageTs))
+      : undefined;
+  let ingested: Awaited<ReturnType<typeof ingestFiles>>;
+  try {
+    if (progress?.ts) store.inbox.setProgressTs(msg.channelId, msg.messageTs, progress.ts);
+    ingested = await ingestFiles(deps, incoming, msg, threadKey, signal);
+  } catch (err) {
+    // An abort (the caller says which signal fired) or a database fault (the caller reports it); either way no
+    // "working" view is left behind.
+    await progress?.finish(signal?.aborted ? 'stopped' : 'failed');
+    throw err;
+  }
+  const { receipts, notices: fileNotices } = ingested;
   if (receipts.length > 0 || fileNotices.length > 0 || !question) {
     // Receipts (rows × columns, column types) and refusals right away; without a question this is the
     // whole reply, and the files are used from the next question on.
@@ -122,20 +146,14 @@ export async function runTurn(
       : [receipts.length > 0 ? 'Ask me anything about it.' : 'Ask me a question about your data.'];
     await replier.notice(msg, [...receipts, ...fileNotices, ...hint].join('\n\n'));
   }
-  if (!question) {
-    await replier.done(msg, receipts.length > 0 || fileNotices.length === 0 ? 'answered' : 'failed');
+  if (!question || !progress) {
+    const outcome = receipts.length > 0 || fileNotices.length === 0 ? 'answered' : 'failed';
+    await progress?.finish(outcome);
+    await replier.done(msg, outcome);
     return { status: 'answered' };
   }
   const notices: string[] = [];
 
-  // A re-run (after a restart or Retry) updates the message's earlier progress view instead of adding one.
-  const progress = await replier.progress(msg, store.inbox.progressTs(msg.channelId, msg.messageTs));
-  try {
-    if (progress.ts) store.inbox.setProgressTs(msg.channelId, msg.messageTs, progress.ts);
-  } catch (err) {
-    await progress.finish('failed'); // a database fault: no "working" view left behind; the caller reports it
-    throw err;
-  }
   const files = store.files.list(threadKey);
   let result: AskOutcome;
   try {
@@ -303,20 +321,36 @@ const SANDBOX_RESET_NOTE: Anthropic.TextBlockParam = {
 };
 
 /**
- * Uploads the message's new files once per thread; a file that can't be used becomes a notice.
- * When the bot is first asked into an existing thread, files shared earlier in it are taken in too.
+ * The message's files not yet in the thread. When the bot is first asked into an existing thread, files shared
+ * earlier in it are taken in too.
  */
-async function ingestFiles(deps: TurnDeps, msg: ThreadMessage, threadKey: string) {
+async function newFiles(deps: TurnDeps, msg: ThreadMessage, threadKey: string): Promise<SlackFileRef[]> {
   const known = new Set(deps.store.files.list(threadKey).map((f) => f.slackFileId));
   const joinedLate =
     msg.threadTs !== msg.messageTs && known.size === 0 && deps.store.history.isEmpty(threadKey);
   const earlier = joinedLate ? await deps.files.earlierFiles(msg, msg.messageTs) : [];
-  const receipts: string[] = [];
-  const notices: string[] = [];
+  const fresh: SlackFileRef[] = [];
   for (const file of [...earlier, ...msg.files]) {
     if (known.has(file.id)) continue;
     known.add(file.id);
-    const r = await deps.files.ingest(file, msg);
+    fresh.push(file);
+  }
+  return fresh;
+}
+
+/** Uploads files once per thread; a file that can't be used becomes a notice. Rejects only on `signal`. */
+async function ingestFiles(
+  deps: TurnDeps,
+  files: SlackFileRef[],
+  msg: ThreadMessage,
+  threadKey: string,
+  signal: AbortSignal | undefined,
+) {
+  const receipts: string[] = [];
+  const notices: string[] = [];
+  for (const file of files) {
+    signal?.throwIfAborted();
+    const r = await deps.files.ingest(file, msg, signal);
     if (r.ok) {
       deps.store.files.add(threadKey, r.file);
       receipts.push(r.receipt);

@@ -12,16 +12,21 @@ import { safeFileName } from '../files/policy.js';
  *   part in chunks (a read stream would not do: the SDK collects those into one Blob first);
  * - `redirect: 'error'` stops fetch from cloning the request to replay it on a redirect. The clone tees the body
  *   and the unread branch buffers the whole upload (nodejs/undici#4058). The Files API does not redirect.
+ * `signal` cancels the upload (the turn's timeout, Stop or shutdown); the SDK then rejects with an abort error.
  */
 export async function uploadInputFile(
   client: Anthropic,
   path: string,
   fileName: string,
   mimeType: string,
+  signal?: AbortSignal,
 ): Promise<Anthropic.FileMetadata> {
   const blob = await openAsBlob(path, { type: mimeType });
   const file = await toFile(blob, fileName, { type: mimeType });
-  return client.files.upload({ file }, { fetchOptions: { redirect: 'error' } });
+  return client.files.upload(
+    { file },
+    { fetchOptions: { redirect: 'error' }, ...(signal ? { signal } : {}) },
+  );
 }
 
 export interface OutputFile {

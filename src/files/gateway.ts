@@ -1,15 +1,18 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { WebClient } from '@slack/web-api';
 import { deleteFile, downloadOutputFile, uploadInputFile } from '../claude/files.js';
+import { threadKeyOf } from '../domain.js';
 import type { Logger } from '../log.js';
 import { downloadSlackFile, FileDownloadError } from '../slack/download.js';
 import { slackErrorCode } from '../slack/errors.js';
+import type { ProfilingMarks } from '../store/profiling.js';
 import type { FileGateway } from '../turn.js';
-import { checkSlackFile, type SlackFileRef } from './policy.js';
-import { formatReceipt, profileFile } from './profile/index.js';
+import { checkSlackFile, type DataKind, type SlackFileRef } from './policy.js';
+import { formatReceipt } from './profile/index.js';
+import { type ProfilerLimits, profileIsolated, unprofiled } from './profile/isolated.js';
+import type { TempFiles } from './temp.js';
 
 export interface FileGatewayOptions {
   slack: WebClient;
@@ -17,8 +20,17 @@ export interface FileGatewayOptions {
   botToken: string;
   slackApiUrl: string;
   maxBytes: number;
+  /** Limits of profiling one file for its receipt (in a worker thread). */
+  profileLimits: ProfilerLimits;
+  /** Files being profiled, so one that took the process down is not profiled again. */
+  profiling: Pick<ProfilingMarks, 'begin' | 'end'>;
+  /** Where the downloaded copies go. */
+  temp: TempFiles;
   log: Logger;
 }
+
+const SKIPPED_NOTE =
+  'could not profile this file: the bot stopped while profiling it before, so it was skipped this time';
 
 /** Slack → disk → Files API for inputs (streamed, never whole in memory); Files API → memory for outputs. */
 export function createFileGateway(opts: FileGatewayOptions): FileGateway {
@@ -31,8 +43,23 @@ export function createFileGateway(opts: FileGatewayOptions): FileGateway {
     return (info.file as SlackFileRef | undefined) ?? file;
   }
 
+  /** The receipt's profile, off the event loop and within limits; rejects only when `signal` aborts. */
+  async function profile(slackFileId: string, path: string, kind: DataKind, signal: AbortSignal) {
+    if (!opts.profiling.begin(slackFileId)) {
+      log.warn({ slackFileId }, 'not profiling a file whose profiling stopped the bot before');
+      return unprofiled(kind, SKIPPED_NOTE);
+    }
+    try {
+      const result = await profileIsolated(path, kind, opts.profileLimits, signal);
+      if (!result.ok) log.warn({ slackFileId, reason: result.reason }, 'could not profile an input file');
+      return result.profile;
+    } finally {
+      opts.profiling.end(slackFileId);
+    }
+  }
+
   return {
-    async ingest(original) {
+    async ingest(original, thread, signal) {
       let file = original;
       let name = original.name || original.title || original.id;
       try {
@@ -54,7 +81,10 @@ export function createFileGateway(opts: FileGatewayOptions): FileGateway {
           reason: 'reason' in check ? check.reason : 'Slack would not share this file.',
         };
       }
-      const dir = await mkdtemp(join(tmpdir(), 'slack-analyst-'));
+      const dir = await opts.temp.create(threadKeyOf(thread));
+      // Ends the profile when the upload fails (or the turn is aborted), so no worker outlives the ingestion.
+      const done = new AbortController();
+      const bounded = signal ? AbortSignal.any([signal, done.signal]) : done.signal;
       try {
         const destPath = join(dir, 'data');
         const url = (file.url_private_download ?? file.url_private)!;
@@ -64,11 +94,12 @@ export function createFileGateway(opts: FileGatewayOptions): FileGateway {
           slackApiUrl: opts.slackApiUrl,
           destPath,
           maxBytes: opts.maxBytes,
+          signal: bounded,
         });
         // Profiled locally from the downloaded copy: no model call, no container time.
-        const [uploaded, profile] = await Promise.all([
-          uploadInputFile(opts.anthropic, destPath, check.safeName, check.mimeType),
-          profileFile(destPath, check.kind),
+        const [uploaded, profiled] = await Promise.all([
+          uploadInputFile(opts.anthropic, destPath, check.safeName, check.mimeType, bounded),
+          profile(file.id, destPath, check.kind, bounded),
         ]);
         log.info({ slackFileId: file.id, anthropicFileId: uploaded.id, sizeBytes }, 'input file uploaded');
         return {
@@ -80,9 +111,11 @@ export function createFileGateway(opts: FileGatewayOptions): FileGateway {
             sizeBytes,
             mimeType: check.mimeType,
           },
-          receipt: formatReceipt(check.safeName, sizeBytes, profile),
+          receipt: formatReceipt(check.safeName, sizeBytes, profiled),
         };
       } catch (err) {
+        // Timeout, Stop or shutdown: the turn ends, and the caller explains which.
+        if (signal?.aborted) throw signal.reason;
         if (err instanceof FileDownloadError) {
           log.warn({ code: err.code, slackFileId: file.id }, 'input file download failed');
           return { ok: false, name, reason: err.message };
@@ -90,6 +123,7 @@ export function createFileGateway(opts: FileGatewayOptions): FileGateway {
         log.warn({ err: String(err), slackFileId: file.id }, 'input file upload failed');
         return { ok: false, name, reason: 'Uploading it to the analysis sandbox failed; try again later.' };
       } finally {
+        done.abort();
         await rm(dir, { recursive: true, force: true });
       }
     },
@@ -113,5 +147,6 @@ export function createFileGateway(opts: FileGatewayOptions): FileGateway {
       return { fileId, fileName: out.fileName, mimeType: out.mimeType, bytes: out.bytes };
     },
     deleteFile: (fileId) => deleteFile(opts.anthropic, fileId),
+    removeLocalCopies: (threadKey) => opts.temp.removeThread(threadKey),
   };
 }

@@ -4,6 +4,7 @@ import { createFileStore } from './files.js';
 import { createHealthProbe } from './health.js';
 import { createHistoryStore } from './history.js';
 import { createInbox } from './inbox.js';
+import { createProfilingMarks } from './profiling.js';
 import { createThreadStore } from './threads.js';
 import { createUsageStore } from './usage.js';
 
@@ -27,6 +28,7 @@ export function createStore(db: Db) {
     health: createHealthProbe(db),
     /** Runs `fn` in one write transaction: every write in it lands, or none does. */
     atomically: <T>(fn: () => T): T => db.transaction(fn).immediate(),
+    profiling: createProfilingMarks(db),
     /** Stores a finished turn and marks its inbox row as saved, atomically. */
     saveTurn(
       source: { channelId: string; messageTs: string },

@@ -78,4 +78,12 @@ export const MIGRATIONS: readonly string[] = [
      id          INTEGER PRIMARY KEY CHECK (id = 1),
      checked_at  INTEGER NOT NULL
    ) STRICT;`,
+  // 5: files being profiled, so a file whose profiling took the process down is not profiled again on restart.
+  `
+  CREATE TABLE profiling (
+    slack_file_id  TEXT PRIMARY KEY,
+    boot_id        TEXT NOT NULL,                    -- the run of the bot that started profiling it
+    started_at     INTEGER NOT NULL                  -- ms
+  ) STRICT;
+  `,
 ];

@@ -5,6 +5,9 @@
  * Everything streams, so memory stays bounded whatever the file size: one CSV field or JSON value
  * is capped, and only counters are kept per column. Malformed data never throws: the profile says what is known
  * and a note says what is not. Best effort for XLSX (first sheet), XLS (format check only) and Parquet (footer).
+ *
+ * Uploaded bytes are untrusted, so the bot never calls `profileFile` on its own event loop: it goes through
+ * `profileIsolated` (./isolated.ts), which runs it in a worker thread (./worker.ts) with a time and memory limit.
  */
 import type { DataKind } from '../policy.js';
 import { profileDelimited } from './delimited.js';

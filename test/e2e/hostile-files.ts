@@ -127,9 +127,14 @@ export function plainCsv(megabytes: number): Buffer {
   return Buffer.from(rows.join(''));
 }
 
-/** One record of 600 fields of 100,000 characters: each field is in bounds, the record needs 60 MB at once. */
-export function wideRecord(): Buffer {
-  const field = 'a'.repeat(100_000);
-  const header = Array.from({ length: 600 }, (_, i) => `c${i}`).join(',');
-  return Buffer.from(`${header}\n${Array.from({ length: 600 }, () => field).join(',')}\n`);
+/**
+ * A workbook whose shared-string table holds 1,000,000 distinct 15-character strings: within every bound of the
+ * XLSX profiler (which keeps the table to resolve cells), but ~40 MB of heap once read.
+ */
+export function sharedStringFlood(): Buffer {
+  const strings = Array.from(
+    { length: 1_000_000 },
+    (_, i) => `<si><t>value-${String(i).padStart(9, '0')}</t></si>`,
+  );
+  return xlsx({ 'xl/sharedStrings.xml': `<sst xmlns="${MAIN_NS}">${strings.join('')}</sst>` });
 }

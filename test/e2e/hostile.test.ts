@@ -38,9 +38,9 @@ import {
   digitsThenLetter,
   parquetStructFlood,
   plainCsv,
+  sharedStringFlood,
   sheetFlood,
   unclosedTags,
-  wideRecord,
 } from './hostile-files.js';
 
 const questionOf = (req: Anthropic.MessageCreateParams) =>
@@ -168,7 +168,7 @@ describe('the profiler limits', () => {
   });
 
   it('a profile needing more than PROFILE_MAX_MEMORY_MB is ended, and the receipt says so', async () => {
-    const receipt = await receiptFor({ PROFILE_MAX_MEMORY_MB: '16' }, 'wide.csv', wideRecord());
+    const receipt = await receiptFor({ PROFILE_MAX_MEMORY_MB: '16' }, 'strings.xlsx', sharedStringFlood());
     expect(receipt).toContain('ℹ️ could not profile this file: it needed more than 16 MB of memory');
   });
 });

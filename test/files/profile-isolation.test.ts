@@ -15,7 +15,7 @@ import { profileIsolated } from '../../src/files/profile/isolated.js';
 import { createTempFiles } from '../../src/files/temp.js';
 import { openDatabase } from '../../src/store/db.js';
 import { createProfilingMarks } from '../../src/store/profiling.js';
-import { plainCsv, wideRecord } from '../e2e/hostile-files.js';
+import { plainCsv, sharedStringFlood } from '../e2e/hostile-files.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -34,9 +34,9 @@ async function bigCsv(): Promise<string> {
   return path;
 }
 
-async function wideCsv(): Promise<string> {
-  const path = join(dir, 'wide.csv');
-  await writeFile(path, wideRecord());
+async function manyStrings(): Promise<string> {
+  const path = join(dir, 'strings.xlsx');
+  await writeFile(path, sharedStringFlood());
   return path;
 }
 
@@ -73,19 +73,19 @@ describe('profileIsolated', () => {
   });
 
   it('ends a worker that needs more memory than allowed, not the process, with a note naming the limit', async () => {
-    const result = await profileIsolated(await wideCsv(), 'csv', { ...LIMITS, maxMemoryMb: 16 });
+    const result = await profileIsolated(await manyStrings(), 'xlsx', { ...LIMITS, maxMemoryMb: 16 });
     expect(result).toEqual({
       ok: false,
       reason: 'memory',
       profile: {
-        kind: 'csv',
+        kind: 'xlsx',
         rows: null,
         columns: [],
         notes: ['could not profile this file: it needed more than 16 MB of memory'],
       },
     });
     // The same file with room to spare profiles fine: it was the limit, not the file.
-    const roomy = await profileIsolated(join(dir, 'wide.csv'), 'csv', { ...LIMITS, maxMemoryMb: 512 });
+    const roomy = await profileIsolated(join(dir, 'strings.xlsx'), 'xlsx', { ...LIMITS, maxMemoryMb: 512 });
     expect(roomy.ok).toBe(true);
   });
 

@@ -3,7 +3,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { Analyst } from './claude/analyst.js';
 import { AnalystError } from './claude/errors.js';
 import { fitHistory, forHistory, uploadsFor } from './claude/history.js';
-import { systemPrompt } from './claude/prompt.js';
+import { threadContext } from './claude/prompt.js';
 import { answerText, type CodeRun, collectRuns, type StepEvent, stepEvent } from './claude/result.js';
 import { estimateCost, formatUsd, type Prices } from './commands.js';
 import type { CodeExecutionToolVersion } from './config.js';
@@ -209,8 +209,10 @@ async function askClaude(
   const retiring =
     thread.containerCreatedAt !== null && Date.now() - thread.containerCreatedAt > MAX_CONTAINER_AGE_MS;
   const containerId = retiring ? null : thread.containerId;
+  // Thread facts travel with the question, so the system prompt stays identical (and cached) for every thread.
   const question: Anthropic.ContentBlockParam[] = [
     ...(retiring ? [SANDBOX_RESET_NOTE] : []),
+    { type: 'text', text: threadContext(files) },
     { type: 'text', text: `Question from Slack user ${msg.userId}:\n${msg.text}` },
     ...uploadsFor(files, containerId),
   ];
@@ -219,7 +221,7 @@ async function askClaude(
 
   const result = await deps.analyst.ask({
     toolVersion: thread.toolVersion as CodeExecutionToolVersion,
-    system: systemPrompt(files),
+    threadKey,
     history,
     userContent: question,
     containerId,

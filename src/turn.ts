@@ -5,11 +5,18 @@ import { AnalystError } from './claude/errors.js';
 import { fitHistory, forHistory, uploadsFor } from './claude/history.js';
 import { threadContext } from './claude/prompt.js';
 import { answerText, type CodeRun, collectRuns, type StepEvent, stepEvent } from './claude/result.js';
-import { estimateCost, formatUsd, type Prices } from './commands.js';
 import type { CodeExecutionToolVersion } from './config.js';
 import { type ThreadMessage, type ThreadRef, threadKeyOf } from './domain.js';
 import type { SlackFileRef } from './files/policy.js';
 import type { Logger } from './log.js';
+import {
+  estimateCost,
+  formatUsd,
+  MIN_CONTAINER_MINUTES,
+  type Prices,
+  type TokenUsage,
+  totalInputTokens,
+} from './pricing.js';
 import type { ThreadFile } from './store/files.js';
 import type { Store } from './store/index.js';
 import { formatTokens } from './text/format.js';
@@ -310,14 +317,11 @@ async function fetchOutputs(
   });
 }
 
-function costReceipt(
-  prices: Prices,
-  usage: { inputTokens: number; outputTokens: number },
-  ranCode: boolean,
-): string {
-  // Code execution bills at least five minutes each time a container is used.
-  const cost = estimateCost(prices, usage.inputTokens, usage.outputTokens, ranCode ? 5 : 0);
-  return `💸 ${formatTokens(usage.inputTokens)} input · ${formatTokens(usage.outputTokens)} output tokens · ≈ ${formatUsd(cost)}`;
+function costReceipt(prices: Prices, usage: TokenUsage, ranCode: boolean): string {
+  const cost = estimateCost(prices, usage, ranCode ? MIN_CONTAINER_MINUTES : 0);
+  const cached =
+    usage.cacheReadInputTokens > 0 ? ` (${formatTokens(usage.cacheReadInputTokens)} from cache)` : '';
+  return `💸 ${formatTokens(totalInputTokens(usage))} input${cached} · ${formatTokens(usage.outputTokens)} output tokens · ≈ ${formatUsd(cost)}`;
 }
 
 /** Secrets are redacted before storage; signed thinking blocks must go back untouched. */

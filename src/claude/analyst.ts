@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { CodeExecutionToolVersion } from '../config.js';
 import type { Logger } from '../log.js';
+import { noTokens, type TokenUsage } from '../pricing.js';
 import { AnalystError, classifyError, isContainerGone } from './errors.js';
 import { SYSTEM_PROMPT } from './prompt.js';
 
@@ -33,20 +34,9 @@ export interface AskResult {
   hitContinuationLimit: boolean;
   container: { id: string; expiresAt: number } | null;
   containerReplaced: boolean;
-  usage: TurnTokens;
+  /** Summed over the turn's requests. */
+  usage: TokenUsage;
   requestIds: string[];
-}
-
-/** Token counts of a turn, summed over its requests; cache writes split by TTL because they are priced apart. */
-export interface TurnTokens {
-  /** Uncached input tokens (billed at 1×). */
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadInputTokens: number;
-  /** All cache writes, both TTLs. */
-  cacheCreationInputTokens: number;
-  /** The part of `cacheCreationInputTokens` written with the 1-hour TTL. */
-  cacheCreation1hInputTokens: number;
 }
 
 /**
@@ -184,13 +174,7 @@ export function createAnalyst(opts: AnalystOptions) {
   /** One turn: a request plus bounded pause_turn continuations on the same container. */
   async function converse(p: AskParams): Promise<Omit<AskResult, 'containerReplaced'>> {
     const merged: Anthropic.ContentBlock[] = [];
-    const usage: TurnTokens = {
-      inputTokens: 0,
-      outputTokens: 0,
-      cacheReadInputTokens: 0,
-      cacheCreationInputTokens: 0,
-      cacheCreation1hInputTokens: 0,
-    };
+    const usage = noTokens();
     const requestIds: string[] = [];
     let container: AskResult['container'] = null;
     let containerId = p.containerId;
@@ -291,7 +275,7 @@ const MAX_REMEMBERED_THREADS = 10_000;
 const isBrokenStream = (err: unknown) =>
   err instanceof Anthropic.AnthropicError && !(err instanceof Anthropic.APIError);
 
-function addUsage(total: TurnTokens, u: Anthropic.Usage): void {
+function addUsage(total: TokenUsage, u: Anthropic.Usage): void {
   total.inputTokens += u.input_tokens;
   total.outputTokens += u.output_tokens;
   total.cacheReadInputTokens += u.cache_read_input_tokens ?? 0;

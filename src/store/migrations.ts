@@ -73,4 +73,8 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE inbox ADD COLUMN saved_at INTEGER;`,
   // 3: the message's progress message, so a re-run updates it instead of leaving a stale one behind.
   `ALTER TABLE inbox ADD COLUMN progress_ts TEXT;`,
+  // (issue 11) The upload receipt's profile, given to Claude with the question (JSON, null for older files);
+  // 1-hour cache writes, priced at 2× where 5-minute ones are 1.25× (all writes stay in cache_creation_input_tokens).
+  `ALTER TABLE files ADD COLUMN profile_json TEXT;
+   ALTER TABLE usage ADD COLUMN cache_creation_1h_input_tokens INTEGER NOT NULL DEFAULT 0;`,
 ];

@@ -2,14 +2,15 @@
  * `npm run bench`: the performance figures of slack-analyst, each a ratio of two things measured side by side in
  * this one run, on loopback only. Absolute numbers are machine-specific and are printed, never stored.
  *
- *   npm run bench                 # all three
- *   npm run bench -- ack inbox    # a selection: ack, transfer, inbox
+ *   npm run bench                 # all four
+ *   npm run bench -- ack inbox    # a selection: ack, transfer, inbox, cost
  *
  * See bench/README.md for what each benchmark measures and how to read the ratios.
  */
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type AckLatencyResult, runAckLatency } from './ack-latency.js';
+import { type CostResult, runCost, sameInput } from './cost.js';
 import { type InboxThroughputResult, runInboxThroughput } from './inbox-throughput.js';
 import { fmtMb, fmtMs, fmtRatio, fmtUs, table } from './stats.js';
 import { runTransfer, type TransferResult } from './transfer.js';
@@ -19,7 +20,7 @@ const ACK = { warmupRounds: 30, rounds: 300 };
 const TRANSFER = { megabytes: 100, runsPerMode: 3 };
 const INBOX = { warmup: 500, rounds: 7, perRound: 2_000 };
 
-const BENCHMARKS = ['ack', 'transfer', 'inbox'] as const;
+const BENCHMARKS = ['ack', 'transfer', 'inbox', 'cost'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const requested = process.argv.slice(2);
@@ -40,22 +41,27 @@ console.log(
 let ack: AckLatencyResult | undefined;
 let transfer: TransferResult | undefined;
 let inbox: InboxThroughputResult | undefined;
+let cost: CostResult | undefined;
 
 if (selected('ack')) {
   console.error(
-    `\n[1/3] inbox ack latency: ${ACK.rounds} measured rounds (bot, bare Bolt, Bolt + inbox) after ${ACK.warmupRounds} warm-up rounds`,
+    `\n[1/4] inbox ack latency: ${ACK.rounds} measured rounds (bot, bare Bolt, Bolt + inbox) after ${ACK.warmupRounds} warm-up rounds`,
   );
   ack = await runAckLatency(ACK);
 }
 if (selected('transfer')) {
   console.error(
-    `\n[2/3] file transfer: ${TRANSFER.megabytes} MB CSV, ${TRANSFER.runsPerMode} runs per mode, fresh process each`,
+    `\n[2/4] file transfer: ${TRANSFER.megabytes} MB CSV, ${TRANSFER.runsPerMode} runs per mode, fresh process each`,
   );
   transfer = await runTransfer(TRANSFER);
 }
 if (selected('inbox')) {
-  console.error(`\n[3/3] inbox writes: ${INBOX.rounds} rounds × ${INBOX.perRound} accept() per database`);
+  console.error(`\n[3/4] inbox writes: ${INBOX.rounds} rounds × ${INBOX.perRound} accept() per database`);
   inbox = runInboxThroughput(INBOX);
+}
+if (selected('cost')) {
+  console.error('\n[4/4] prompt caching: one thread per PROMPT_CACHE_TTL (off, 5m, 1h), 8 and 20 questions');
+  cost = await runCost();
 }
 
 const rows: string[][] = [];
@@ -125,6 +131,31 @@ if (inbox) {
       `(+${fmtUs(inbox.fileUs - inbox.memoryUs)} of disk cost per event; ` +
       `${Math.round(1e6 / inbox.fileUs).toLocaleString('en-US')} accepts/s on file)`,
   );
+}
+
+if (cost) {
+  for (const { label, runs } of cost.threads) {
+    const off = runs.find((r) => r.mode === 'off')!;
+    const units = (n: number) => `${Math.round(n).toLocaleString('en-US')} units`;
+    for (const run of runs.filter((r) => r.mode !== 'off')) {
+      rows.push([
+        run.mode === '5m' ? `input cost, ${label}` : '',
+        `PROMPT_CACHE_TTL=${run.mode}`,
+        `cached ${units(run.billedInputUnits)}`,
+        `uncached ${units(off.billedInputUnits)}`,
+        fmtRatio(run.billedInputUnits / off.billedInputUnits),
+      ]);
+    }
+    const best = runs.find((r) => r.mode === '1h')!;
+    const t = best.tokens;
+    summaries.push(
+      `prompt caching, ${label} (replies ${label.startsWith('8') ? '2, 12, 1, 20, 5, 15, 3' : 'the same gaps, repeated'} min apart, ~5 KB stdout per answer): ` +
+        `billed input units 1h ${units(best.billedInputUnits)} vs uncached ${units(off.billedInputUnits)} → ` +
+        `${fmtRatio(best.billedInputUnits / off.billedInputUnits)} (goal ≤ 0.5×); 1h run: ${t.cacheReadInputTokens.toLocaleString('en-US')} read, ` +
+        `${t.cacheCreationInputTokens.toLocaleString('en-US')} written, ${t.inputTokens.toLocaleString('en-US')} uncached tokens` +
+        `${sameInput(runs) ? '' : ' (WARNING: the runs sent different amounts of input)'}`,
+    );
+  }
 }
 
 console.log(`\n${table(['benchmark', 'measure', 'A', 'B', 'A/B'], rows)}\n`);

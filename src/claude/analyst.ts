@@ -116,7 +116,11 @@ export function buildRequest(r: RequestInput): Anthropic.MessageCreateParamsNonS
   };
 }
 
-/** A copy of `content` with a breakpoint on its last block that can carry one (not thinking, not empty text). */
+/**
+ * A copy of `content` with a breakpoint on its last block that can carry one (not thinking, not empty text), and
+ * before any container_upload: history stores an upload as a text note, so a prefix that ended on the upload
+ * block would never be read again, while one that ends on the question text is found from the note (lookback).
+ */
 function withBreakpoint(
   content: string | Anthropic.ContentBlockParam[],
   ttl: '5m' | '1h',
@@ -124,7 +128,11 @@ function withBreakpoint(
   const blocks: Anthropic.ContentBlockParam[] =
     typeof content === 'string' ? [{ type: 'text', text: content }] : [...content];
   const at = blocks.findLastIndex(
-    (b) => b.type !== 'thinking' && b.type !== 'redacted_thinking' && !(b.type === 'text' && b.text === ''),
+    (b) =>
+      b.type !== 'thinking' &&
+      b.type !== 'redacted_thinking' &&
+      b.type !== 'container_upload' &&
+      !(b.type === 'text' && b.text === ''),
   );
   if (at >= 0)
     blocks[at] = { ...blocks[at]!, cache_control: { type: 'ephemeral', ttl } } as Anthropic.ContentBlockParam;

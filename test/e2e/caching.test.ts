@@ -1,6 +1,8 @@
 import Anthropic, { APIError } from '@anthropic-ai/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
+import { billedInputUnits } from '../../src/pricing.js';
 import { type FakeAnthropic, startFakeAnthropic } from '../fakes/fake-anthropic.js';
+import { blocks, type Harness, startHarness, threadText } from './harness.js';
 
 const MINUTE = 60_000;
 const TOOLS: Anthropic.ToolUnion[] = [{ type: 'code_execution_20260521', name: 'code_execution' }];
@@ -160,5 +162,112 @@ describe("the fake API's prompt cache", () => {
     expect(edited.diagnostics?.cache_miss_reason).toMatchObject({ type: 'messages_changed' });
     const unknown = await send({ system, diagnostics: { previous_message_id: 'msg_gone' } });
     expect(unknown.diagnostics?.cache_miss_reason).toEqual({ type: 'previous_message_not_found' });
+  });
+});
+
+/** Claude's answer to question `n`: one code run printing ~5 KB, then the answer. */
+function codeAnswer(n: number) {
+  const id = `srvtoolu_${n}`;
+  const stdout = Array.from(
+    { length: 120 },
+    (_, i) => `row ${i} of question ${n}: ${(i * 7919 + n) % 100_000}`,
+  );
+  return {
+    kind: 'message' as const,
+    content: [
+      blocks.bash(id, `python3 analysis_${n}.py`),
+      blocks.bashResult(id, { stdout: stdout.join('\n') }),
+      blocks.text(`Answer ${n}: 42.`),
+    ],
+  };
+}
+
+const tokensOf = (u: Anthropic.Usage) => ({
+  inputTokens: u.input_tokens,
+  outputTokens: u.output_tokens,
+  cacheReadInputTokens: u.cache_read_input_tokens ?? 0,
+  cacheCreationInputTokens: u.cache_creation_input_tokens ?? 0,
+  cacheCreation1hInputTokens: u.cache_creation?.ephemeral_1h_input_tokens ?? 0,
+});
+const promptTokens = (u: Anthropic.Usage) =>
+  u.input_tokens + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0);
+
+describe('the bot with prompt caching', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  /** A thread of `1 + gaps.length` questions, the fake's clock moved on by each reply gap. */
+  async function thread(gapsMinutes: number[], env: Record<string, string> = {}) {
+    h = await startHarness(env);
+    h.anthropic.onMessage((_body, index) => codeAnswer(index));
+    const root = await h.mention('revenue by region?');
+    await h.settle();
+    for (const gap of gapsMinutes) {
+      h.anthropic.advanceClock(gap * MINUTE);
+      await h.message('and by month?', { threadTs: root });
+      await h.settle();
+    }
+    return { root, requests: h.anthropic.messageRequests(), responses: h.anthropic.messageResponses() };
+  }
+
+  it("reads each follow-up's whole earlier prompt from the cache across reply gaps of up to 20 minutes", async () => {
+    const { responses, requests } = await thread([12, 20, 1, 15]);
+    expect(responses).toHaveLength(5);
+    for (let i = 2; i < responses.length; i++) {
+      const previous = responses[i - 1]!.usage;
+      // Everything the previous request sent up to its question is read back, not re-sent.
+      expect(responses[i]!.usage.cache_read_input_tokens).toBe(promptTokens(previous));
+      expect(responses[i]!.usage.cache_creation?.ephemeral_1h_input_tokens).toBeGreaterThan(0);
+      expect(responses[i]!.diagnostics).toBeNull();
+    }
+    // Follow-ups name the previous response, so a miss would come back explained.
+    expect(requests[0]!.diagnostics).toEqual({ previous_message_id: null });
+    expect(requests[3]!.diagnostics).toEqual({ previous_message_id: responses[2]!.id });
+    const cached = responses.reduce((n, r) => n + billedInputUnits(tokensOf(r.usage)), 0);
+    const uncached = responses.reduce((n, r) => n + promptTokens(r.usage), 0);
+    // Five short questions already cost less with 1h writes at 2× than without caching; `npm run bench -- cost`
+    // reports the ratio for the issue's longer threads.
+    expect(cached / uncached).toBeLessThan(0.9);
+  });
+
+  it("loses the thread's prefix over a 12-minute gap with PROMPT_CACHE_TTL=5m, and sends no breakpoints when off", async () => {
+    const fiveMinutes = await thread([1, 12], { PROMPT_CACHE_TTL: '5m' });
+    const [, second, third] = fiveMinutes.responses;
+    expect(second!.usage.cache_creation?.ephemeral_5m_input_tokens).toBeGreaterThan(0);
+    expect(third!.usage.cache_read_input_tokens).toBe(0);
+    await h!.close();
+    const off = await thread([1], { PROMPT_CACHE_TTL: 'off' });
+    expect(JSON.stringify(off.requests)).not.toContain('cache_control');
+    expect(off.responses.map((r) => r.usage.cache_read_input_tokens)).toEqual([0, 0]);
+  });
+
+  it('sends the same system prompt and tools for every thread, and effort and thinking explicitly', async () => {
+    h = await startHarness({ ANTHROPIC_EFFORT: 'medium' });
+    h.anthropic.onMessage((_body, index) => codeAnswer(index));
+    const file = h.slack.hostFile({ name: 'sales.csv', content: Buffer.from('region,revenue\nEMEA,1\n') });
+    await h.mention('thread one', { files: [file] });
+    await h.settle();
+    await h.mention('thread two');
+    await h.settle();
+    const [one, two] = h.anthropic.messageRequests();
+    expect(JSON.stringify(one!.system)).toBe(JSON.stringify(two!.system));
+    expect(JSON.stringify(one!.tools)).toBe(JSON.stringify(two!.tools));
+    expect(JSON.stringify(one!.messages)).toContain('sales.csv');
+    expect(one!.output_config).toEqual({ effort: 'medium' });
+    expect(one!.thinking).toEqual({ type: 'adaptive' });
+  });
+
+  it('shows cache reads in the receipt and the usage command', async () => {
+    const { root } = await thread([3, 3]);
+    await h!.mention('usage', { threadTs: root });
+    await h!.settle();
+    const text = threadText(h!.thread(root));
+    expect(text).toMatch(/💸 [\d.]+k input \([\d.]+k from cache\)/);
+    expect(text).toMatch(
+      /3 answers, [\d.]+k input \([\d.]+k read from the prompt cache, [\d.]+k written to it\)/,
+    );
   });
 });

@@ -500,7 +500,7 @@ function resolveContainer(
 function defaultUsage(cached: CacheUse, content: Anthropic.ContentBlock[]): Anthropic.Usage {
   const written = cached.written5m + cached.written1h;
   return {
-    input_tokens: Math.max(1, cached.total - cached.read - written),
+    input_tokens: cached.total - cached.read - written,
     output_tokens: Math.max(1, Math.ceil(JSON.stringify(content).length / 4)),
     cache_creation_input_tokens: written,
     cache_read_input_tokens: cached.read,

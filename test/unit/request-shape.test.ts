@@ -117,6 +117,18 @@ describe('request shape for prompt caching', () => {
     expect(found.at(-1)?.at).toBe(`messages[${history.length + 1}][1]`);
   });
 
+  it('puts the question breakpoint before container_upload blocks, which history later stores as notes', () => {
+    const req = buildRequest(
+      base({
+        userContent: [
+          ...question('revenue?', [file('sales.csv')]),
+          { type: 'container_upload', file_id: 'file_sales' },
+        ],
+      }),
+    );
+    expect(breakpoints(req).at(-1)).toEqual({ at: 'messages[0][1]', ttl: '1h' });
+  });
+
   it('does not write cache_control into the history it was given', () => {
     const history = storedTurn(1);
     const before = JSON.stringify(history);

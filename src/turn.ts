@@ -216,12 +216,14 @@ async function askClaude(
   const retiring =
     thread.containerCreatedAt !== null && Date.now() - thread.containerCreatedAt > MAX_CONTAINER_AGE_MS;
   const containerId = retiring ? null : thread.containerId;
-  // Thread facts travel with the question, so the system prompt stays identical (and cached) for every thread.
+  // Thread facts (and the profile of each file attached now) travel with the question, so the system prompt stays
+  // identical, and cached, for every thread.
+  const uploads = uploadsFor(files, containerId);
   const question: Anthropic.ContentBlockParam[] = [
     ...(retiring ? [SANDBOX_RESET_NOTE] : []),
-    { type: 'text', text: threadContext(files) },
+    { type: 'text', text: threadContext(files, new Set(uploads.map((u) => u.file_id))) },
     { type: 'text', text: `Question from Slack user ${msg.userId}:\n${msg.text}` },
-    ...uploadsFor(files, containerId),
+    ...uploads,
   ];
   const history = fitHistory(store.history.list(threadKey), deps.historyTokenBudget);
   let sentUploads = question.flatMap((b) => (b.type === 'container_upload' ? [b.file_id] : []));

@@ -79,6 +79,7 @@ export function createFileGateway(opts: FileGatewayOptions): FileGateway {
             name: check.safeName,
             sizeBytes,
             mimeType: check.mimeType,
+            profile,
           },
           receipt: formatReceipt(check.safeName, sizeBytes, profile),
         };

@@ -271,3 +271,38 @@ describe('the bot with prompt caching', () => {
     );
   });
 });
+
+describe('the schema up front', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  it("sends the upload's profile with the question that attaches the file, and keeps it across a restart", async () => {
+    h = await startHarness();
+    const csv = 'month;region;revenue\n2026-01-01;EMEA;10.5\n2026-02-01;;12\n';
+    const file = h.slack.hostFile({ name: 'sales.csv', content: Buffer.from(csv) });
+    const root = await h.mention('revenue by region?', { files: [file] });
+    await h.settle();
+    await h.message('and by month?', { threadTs: root });
+    await h.settle();
+    const [first, second] = h.anthropic.messageRequests();
+    const question = JSON.stringify(first!.messages.at(-1));
+    expect(question).toContain(
+      'Profile of sales.csv (made by the bot when the file was uploaded; it may be approximate)',
+    );
+    expect(question).toMatch(/delimiter \\";\\", utf-8, 2 rows/);
+    expect(question).toContain('3 columns: month date; region string (1 empty); revenue number');
+    // The follow-up carries it only in the history.
+    expect(JSON.stringify(second!.messages.at(-1))).not.toContain('Profile of');
+
+    await h.restart();
+    await h.mention('reset', { threadTs: root });
+    await h.settle();
+    await h.message('again please', { threadTs: root });
+    await h.settle();
+    const afterReset = h.anthropic.messageRequests().at(-1)!;
+    expect(JSON.stringify(afterReset.messages.at(-1))).toContain('Profile of sales.csv');
+  });
+});

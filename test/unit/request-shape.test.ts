@@ -1,7 +1,8 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import { buildRequest, type RequestInput } from '../../src/claude/analyst.js';
-import { threadContext } from '../../src/claude/prompt.js';
+import { profileText, threadContext } from '../../src/claude/prompt.js';
+import type { DataProfile } from '../../src/files/profile/index.js';
 import type { ThreadFile } from '../../src/store/files.js';
 
 const file = (name: string): ThreadFile => ({
@@ -170,5 +171,53 @@ describe('request shape for prompt caching', () => {
     const req = buildRequest(base({ behaviour: { effort: 'medium', thinking: { type: 'adaptive' } } }));
     expect(req.output_config).toEqual({ effort: 'medium' });
     expect(req.thinking).toEqual({ type: 'adaptive' });
+  });
+});
+
+describe('the schema up front', () => {
+  const profile: DataProfile = {
+    kind: 'csv',
+    rows: 1250,
+    columns: [
+      { name: 'month', type: 'date', nulls: 0 },
+      { name: 'revenue', type: 'number', nulls: 3 },
+      { name: 'tags', type: 'string', nulls: null, shape: 'list<text>' },
+    ],
+    delimiter: ';',
+    encoding: 'utf-8 (BOM)',
+    notes: ['types and empty counts inferred from the first 1,000 rows'],
+  };
+
+  it("gives Claude the profile of each file attached with the question, marked as the bot's and approximate", () => {
+    const sales = { ...file('sales.csv'), profile };
+    const old = { ...file('old.csv'), profile: { ...profile, rows: 7 } };
+    const text = threadContext([old, sales], new Set([sales.anthropicFileId]));
+    expect(text).toContain('- old.csv');
+    expect(text).toContain(
+      'Profile of sales.csv (made by the bot when the file was uploaded; it may be approximate): csv, delimiter ";", utf-8 (BOM), 1250 rows.',
+    );
+    expect(text).toContain(
+      '3 columns: month date; revenue number (3 empty); tags list<text> (empty unknown)',
+    );
+    expect(text).toContain('Note: types and empty counts inferred from the first 1,000 rows');
+    // The older file was attached with an earlier question, whose profile is already in the history.
+    expect(text).not.toContain('Profile of old.csv');
+  });
+
+  it('stays bounded for thousands of columns with long names', () => {
+    const wide: DataProfile = {
+      kind: 'csv',
+      rows: null,
+      columns: Array.from({ length: 5_000 }, (_, i) => ({
+        name: `${'x'.repeat(500)}\n${i}`,
+        type: 'string' as const,
+        nulls: 0,
+      })),
+      notes: [],
+    };
+    const text = profileText('wide.csv', wide);
+    expect(text.length).toBeLessThanOrEqual(6_000);
+    expect(text).toContain('rows unknown');
+    expect(text.split('\n').length).toBeLessThanOrEqual(3);
   });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Analyst } from './claude/analyst.js';
 import { AnalystError } from './claude/errors.js';
-import { fitHistory, forHistory, uploadsFor } from './claude/history.js';
+import { fitHistory, forHistory, historyNotice, uploadsFor } from './claude/history.js';
 import { threadContext } from './claude/prompt.js';
 import { answerText, type CodeRun, collectRuns, type StepEvent, stepEvent } from './claude/result.js';
 import type { CodeExecutionToolVersion } from './config.js';
@@ -169,6 +169,7 @@ export async function runTurn(
     { role: 'assistant', content: redactAssistant(result.assistantContent) },
   ]);
   notices.push(...stopNotices(result));
+  if (result.historyNotice) notices.push(result.historyNotice);
 
   const outputs = await fetchOutputs(deps, runs, notices, log);
   const allFailed = runs.length > 0 && runs.every((r) => r.failed);
@@ -198,7 +199,8 @@ export async function runTurn(
   return { status: 'answered' };
 }
 
-type AskOutcome = Awaited<ReturnType<Analyst['ask']>>;
+/** Claude's answer, and a one-time notice when the thread's history had to be shortened to fit. */
+type AskOutcome = Awaited<ReturnType<Analyst['ask']>> & { historyNotice?: string };
 
 /** One request to Claude in the thread's container, recording the container it ran in. */
 async function askClaude(
@@ -225,7 +227,9 @@ async function askClaude(
     { type: 'text', text: `Question from Slack user ${msg.userId}:\n${msg.text}` },
     ...uploads,
   ];
-  const history = fitHistory(store.history.list(threadKey), deps.historyTokenBudget);
+  const stored = store.history.list(threadKey);
+  const { messages: history } = fitHistory(stored, deps.historyTokenBudget);
+  const shortened = historyNotice(stored, deps.historyTokenBudget);
   let sentUploads = question.flatMap((b) => (b.type === 'container_upload' ? [b.file_id] : []));
 
   const result = await deps.analyst.ask({
@@ -258,7 +262,11 @@ async function askClaude(
     store.threads.setContainer(threadKey, result.container.id, result.container.expiresAt);
     store.files.markAttached(threadKey, sentUploads, result.container.id);
   }
-  return { ...result, containerReplaced: result.containerReplaced || retiring };
+  return {
+    ...result,
+    containerReplaced: result.containerReplaced || retiring,
+    ...(shortened ? { historyNotice: shortened } : {}),
+  };
 }
 
 const MAX_CONTAINER_AGE_MS = 29 * 24 * 60 * 60 * 1000;

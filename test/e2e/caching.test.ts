@@ -260,6 +260,18 @@ describe('the bot with prompt caching', () => {
     expect(one!.thinking).toEqual({ type: 'adaptive' });
   });
 
+  it('shortens old printed output when the thread outgrows its history budget, and says so once', async () => {
+    const { root, requests } = await thread([1, 1, 1, 1, 1, 1, 1], { HISTORY_TOKEN_BUDGET: '5000' });
+    const notices = h!
+      .thread(root)
+      .filter((m) => threadText([m]).includes('Claude now sees only the start and end'));
+    expect(notices).toHaveLength(1);
+    const last = JSON.stringify(requests.at(-1)!.messages);
+    expect(last).toContain('characters of this earlier run left out');
+    // Shortened, not dropped: the first question is still there.
+    expect(last).toContain('revenue by region?');
+  });
+
   it('shows cache reads in the receipt and the usage command', async () => {
     const { root } = await thread([3, 3]);
     await h!.mention('usage', { threadTs: root });

@@ -152,7 +152,7 @@ describe("the fake API's prompt cache", () => {
     });
     expect(changed.diagnostics?.cache_miss_reason).toMatchObject({ type: 'system_changed' });
     expect(
-      (changed.diagnostics?.cache_miss_reason as Anthropic.CacheMissSystemChanged).cache_missed_input_tokens,
+      (changed.diagnostics!.cache_miss_reason as Anthropic.CacheMissSystemChanged).cache_missed_input_tokens,
     ).toBeGreaterThan(1024);
     const edited = await send({
       system,

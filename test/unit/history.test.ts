@@ -189,7 +189,7 @@ function codeTurn(
 }
 
 const stdoutOf = (m: Anthropic.MessageParam | undefined) =>
-  ((m?.content as Anthropic.ContentBlockParam[])[2] as Anthropic.BashCodeExecutionToolResultBlockParam)
+  ((m!.content as Anthropic.ContentBlockParam[])[2] as Anthropic.BashCodeExecutionToolResultBlockParam)
     .content as Anthropic.BashCodeExecutionResultBlockParam;
 
 describe('fitHistory on a long thread', () => {

@@ -1,6 +1,6 @@
 import Anthropic, { APIError } from '@anthropic-ai/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
-import { billedInputUnits } from '../../src/pricing.js';
+import { billedInputUnits, estimateCost } from '../../src/pricing.js';
 import { type FakeAnthropic, startFakeAnthropic } from '../fakes/fake-anthropic.js';
 import { blocks, type Harness, startHarness, threadText } from './harness.js';
 
@@ -316,5 +316,22 @@ describe('the schema up front', () => {
     await h.settle();
     const afterReset = h.anthropic.messageRequests().at(-1)!;
     expect(JSON.stringify(afterReset.messages.at(-1))).toContain('Profile of sales.csv');
+  });
+});
+
+describe('cost with cache prices', () => {
+  it('prices cache reads at 0.1×, 5-minute writes at 1.25× and 1-hour writes at 2× the input price', () => {
+    const prices = { inputPerMTok: 3, outputPerMTok: 15, containerPerHour: 0.06 };
+    const usage = {
+      inputTokens: 1_000_000,
+      outputTokens: 100_000,
+      cacheReadInputTokens: 1_000_000,
+      cacheCreationInputTokens: 1_000_000,
+      cacheCreation1hInputTokens: 400_000,
+    };
+    // 1M × 1 + 1M × 0.1 + 0.6M × 1.25 + 0.4M × 2 = 2.65M input-price tokens.
+    expect(billedInputUnits(usage)).toBeCloseTo(2_650_000);
+    // 2.65 × $3 + 0.1 × $15 + 5 container minutes at $0.06/h.
+    expect(estimateCost(prices, usage, 5)).toBeCloseTo(7.95 + 1.5 + 0.005);
   });
 });

@@ -228,8 +228,9 @@ async function askClaude(
     ...uploads,
   ];
   const stored = store.history.list(threadKey);
-  const { messages: history } = fitHistory(stored, deps.historyTokenBudget);
-  const shortened = historyNotice(stored, deps.historyTokenBudget);
+  const fitted = fitHistory(stored, deps.historyTokenBudget);
+  const history = fitted.messages;
+  const shortened = historyNotice(stored, deps.historyTokenBudget, fitted);
   let sentUploads = question.flatMap((b) => (b.type === 'container_upload' ? [b.file_id] : []));
 
   const result = await deps.analyst.ask({

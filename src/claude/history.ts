@@ -54,8 +54,11 @@ export function fitHistory(entries: readonly HistoryEntry[], budgetTokens: numbe
  * A one-time notice when this question is the first whose history had to be shortened or cut: the history
  * before the newest stored turn still fitted as it was.
  */
-export function historyNotice(entries: readonly HistoryEntry[], budgetTokens: number): string | null {
-  const now = fitHistory(entries, budgetTokens);
+export function historyNotice(
+  entries: readonly HistoryEntry[],
+  budgetTokens: number,
+  now: FittedHistory = fitHistory(entries, budgetTokens),
+): string | null {
   const lastTurn = entries.at(-1)?.turnId;
   const before = fitHistory(
     entries.filter((e) => e.turnId !== lastTurn),

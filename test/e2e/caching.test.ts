@@ -233,6 +233,25 @@ describe('the bot with prompt caching', () => {
     expect(cached / uncached).toBeLessThan(0.9);
   });
 
+  it('reads the previous prefix even after an answer of more than 20 blocks (past the API lookback)', async () => {
+    h = await startHarness();
+    const manyRuns = Array.from({ length: 12 }, (_, i) => [
+      blocks.bash(`srvtoolu_r${i}`, `python3 step_${i}.py`),
+      blocks.bashResult(`srvtoolu_r${i}`, { stdout: `step ${i}: ${'x'.repeat(400)}` }),
+    ]).flat();
+    h.anthropic.enqueue({ kind: 'message', content: [...manyRuns, blocks.text('Done in 12 steps.')] });
+    h.anthropic.onMessage((_body, index) => codeAnswer(index));
+    const root = await h.mention(`revenue by region? ${'Please be thorough. '.repeat(300)}`);
+    await h.settle();
+    h.anthropic.advanceClock(10 * MINUTE);
+    await h.message('and by month?', { threadTs: root });
+    await h.settle();
+    const [first, second] = h.anthropic.messageResponses();
+    expect(first!.content.length).toBeGreaterThan(20);
+    expect(first!.usage.cache_creation_input_tokens).toBeGreaterThan(0);
+    expect(second!.usage.cache_read_input_tokens).toBe(promptTokens(first!.usage));
+  });
+
   it("loses the thread's prefix over a 12-minute gap with PROMPT_CACHE_TTL=5m, and sends no breakpoints when off", async () => {
     const fiveMinutes = await thread([1, 12], { PROMPT_CACHE_TTL: '5m' });
     const [, second, third] = fiveMinutes.responses;

@@ -7,13 +7,15 @@
  * (b) a bare Bolt `App` with the same receiver settings and a no-op `app_mention` listener, and
  * (c) for attribution, the same bare `App` whose listener does only the inbox write (`toThreadMessage` +
  *     `inbox.accept` into its own WAL database opened like the bot's),
- * and times each HTTP round trip on loopback. The order of the three rotates through all six permutations. The bot's turn runs after its ack; the bench waits for it to finish
+ * and times each HTTP round trip on loopback, from a client in its own process (bench/ack-client.ts), as Slack is
+ * another machine: the bot's work after its ack must not hold up the client reading it. The order of the three rotates through all six permutations. The bot's turn runs after its ack; the bench waits for it to finish
  * (worker drained) before the next request, so a turn never overlaps a measured request of either side.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { App } from '@slack/bolt';
 import { createBot } from '../src/bot.js';
 import { loadConfig } from '../src/config.js';
@@ -23,11 +25,13 @@ import { toThreadMessage } from '../src/slack/listeners/thread-message.js';
 import { openDatabase } from '../src/store/db.js';
 import { createInbox } from '../src/store/inbox.js';
 import { startFakeAnthropic } from '../test/fakes/fake-anthropic.js';
-import { loadFixture, sendEvent, startFakeSlack } from '../test/fakes/fake-slack.js';
+import { loadFixture, startFakeSlack } from '../test/fakes/fake-slack.js';
 import { freePort } from '../test/fakes/free-port.js';
+import type { AckReply, AckRequest } from './ack-client.js';
 import { note, percentile } from './stats.js';
 
 const SIGNING_SECRET = 'bench-signing-secret-0123456789';
+const CLIENT = fileURLToPath(new URL('./ack-client.ts', import.meta.url));
 
 export interface AckLatencyOptions {
   /** Unmeasured rounds first (JIT, lazy imports, SQLite page cache, first auth.test). */
@@ -137,14 +141,19 @@ export async function runAckLatency(opts: AckLatencyOptions): Promise<AckLatency
     };
   };
 
-  const timed = async (url: string): Promise<number> => {
-    const body = envelope();
-    const started = performance.now();
-    const res = await sendEvent(url, body, { signingSecret: SIGNING_SECRET });
-    const ms = performance.now() - started;
-    if (res.status !== 200) throw new Error(`event not acknowledged by ${url}: ${res.status} ${res.body}`);
-    return ms;
-  };
+  const client = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLIENT], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const timed = (url: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      client.once('message', (reply: AckReply) => {
+        if ('error' in reply) reject(new Error(`ack client: ${reply.error}`));
+        else if (reply.status !== 200)
+          reject(new Error(`event not acknowledged by ${url}: ${reply.status} ${reply.body}`));
+        else resolve(reply.ms);
+      });
+      client.send({ url, body: envelope(), signingSecret: SIGNING_SECRET } satisfies AckRequest);
+    });
 
   const samples: Record<Side, number[]> = { bot: [], bare: [], inboxOnly: [] };
   let eventsSent = 0;
@@ -178,6 +187,7 @@ export async function runAckLatency(opts: AckLatencyOptions): Promise<AckLatency
       eventsSent,
     };
   } finally {
+    client.disconnect();
     await bare.stop().catch(() => undefined);
     await inboxOnly.stop().catch(() => undefined);
     inboxDb.close();

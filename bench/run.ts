@@ -3,7 +3,7 @@
  * this one run, on loopback only. Absolute numbers are machine-specific and are printed, never stored.
  *
  *   npm run bench                 # all four
- *   npm run bench -- ack inbox    # a selection: ack, transfer, inbox, profile
+ *   npm run bench -- ack inbox    # a selection: ack, transfer, inbox, profile, cost
  *
  * See bench/README.md for what each benchmark measures and how to read the ratios.
  */
@@ -11,6 +11,7 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type AckLatencyResult, runAckLatency } from './ack-latency.js';
 import { type AckUnderProfileResult, runAckUnderProfile } from './ack-under-profile.js';
+import { type CostResult, runCost, sameInput } from './cost.js';
 import { type InboxThroughputResult, runInboxThroughput } from './inbox-throughput.js';
 import { fmtMb, fmtMs, fmtRatio, fmtUs, table } from './stats.js';
 import { runTransfer, type TransferResult } from './transfer.js';
@@ -21,7 +22,7 @@ const TRANSFER = { megabytes: 100, runsPerMode: 3 };
 const INBOX = { warmup: 500, rounds: 7, perRound: 2_000, fullPerRound: 200 };
 const PROFILE = { megabytes: 450, warmupEvents: 30, events: 200, profileTimeoutSeconds: 120 };
 
-const BENCHMARKS = ['ack', 'transfer', 'inbox', 'profile'] as const;
+const BENCHMARKS = ['ack', 'transfer', 'inbox', 'profile', 'cost'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const requested = process.argv.slice(2);
@@ -43,6 +44,7 @@ let ack: AckLatencyResult | undefined;
 let transfer: TransferResult | undefined;
 let inbox: InboxThroughputResult | undefined;
 let profile: AckUnderProfileResult | undefined;
+let cost: CostResult | undefined;
 
 if (selected('ack')) {
   console.error(
@@ -62,9 +64,13 @@ if (selected('inbox')) {
 }
 if (selected('profile')) {
   console.error(
-    `\n[4/4] ack latency while a ${PROFILE.megabytes} MB CSV is profiled: ${PROFILE.events} events without, with, without`,
+    `\n[4/5] ack latency while a ${PROFILE.megabytes} MB CSV is profiled: ${PROFILE.events} events without, with, without`,
   );
   profile = await runAckUnderProfile(PROFILE);
+}
+if (selected('cost')) {
+  console.error('\n[5/5] prompt caching: one thread per PROMPT_CACHE_TTL (off, 5m, 1h), 8 and 20 questions');
+  cost = await runCost();
 }
 
 const rows: string[][] = [];
@@ -162,6 +168,31 @@ if (profile) {
       `${profile.profileOutlasted ? ', the profile still running after the last' : ', the profile ended first'}; ` +
       `${wo.samples.length} idle, before and after)`,
   );
+}
+
+if (cost) {
+  for (const { label, runs } of cost.threads) {
+    const off = runs.find((r) => r.mode === 'off')!;
+    const units = (n: number) => `${Math.round(n).toLocaleString('en-US')} units`;
+    for (const run of runs.filter((r) => r.mode !== 'off')) {
+      rows.push([
+        run.mode === '5m' ? `input cost, ${label}` : '',
+        `PROMPT_CACHE_TTL=${run.mode}`,
+        `cached ${units(run.billedInputUnits)}`,
+        `uncached ${units(off.billedInputUnits)}`,
+        fmtRatio(run.billedInputUnits / off.billedInputUnits),
+      ]);
+    }
+    const best = runs.find((r) => r.mode === '1h')!;
+    const t = best.tokens;
+    summaries.push(
+      `prompt caching, ${label} (replies ${label.startsWith('8') ? '2, 12, 1, 20, 5, 15, 3' : 'the same gaps, repeated'} min apart, ~5 KB stdout per answer): ` +
+        `billed input units 1h ${units(best.billedInputUnits)} vs uncached ${units(off.billedInputUnits)} → ` +
+        `${fmtRatio(best.billedInputUnits / off.billedInputUnits)} (goal ≤ 0.5×); 1h run: ${t.cacheReadInputTokens.toLocaleString('en-US')} read, ` +
+        `${t.cacheCreationInputTokens.toLocaleString('en-US')} written, ${t.inputTokens.toLocaleString('en-US')} uncached tokens` +
+        `${sameInput(runs) ? '' : ' (WARNING: the runs sent different amounts of input)'}`,
+    );
+  }
 }
 
 console.log(`\n${table(['benchmark', 'measure', 'A', 'B', 'A/B'], rows)}\n`);

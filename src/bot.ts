@@ -141,6 +141,8 @@ export async function createBot(config: Config, log: Logger) {
     model: config.ANTHROPIC_MODEL,
     maxTokens: config.ANTHROPIC_MAX_TOKENS,
     maxContinuations: config.MAX_PAUSE_CONTINUATIONS,
+    cache: config.PROMPT_CACHE_TTL,
+    behaviour: { effort: config.ANTHROPIC_EFFORT, thinking: { type: config.ANTHROPIC_THINKING } },
   });
   const prices = {
     inputPerMTok: config.PRICE_INPUT_PER_MTOK,

@@ -1,5 +1,6 @@
 import type { ThreadMessage } from './domain.js';
 import { threadKeyOf } from './domain.js';
+import { estimateCost, formatUsd, MIN_CONTAINER_MINUTES, type Prices, totalInputTokens } from './pricing.js';
 import { forgetThread } from './retention.js';
 import type { Store } from './store/index.js';
 import { formatTokens } from './text/format.js';
@@ -17,13 +18,6 @@ export function parseCommand(text: string): Command | null {
   return (COMMANDS as readonly string[]).includes(word) ? (word as Command) : null;
 }
 
-/** Estimated prices in USD, for receipts; the Anthropic bill is authoritative. */
-export interface Prices {
-  inputPerMTok: number;
-  outputPerMTok: number;
-  containerPerHour: number;
-}
-
 export interface CommandDeps {
   store: Store;
   replier: Replier;
@@ -35,23 +29,6 @@ export interface CommandDeps {
   prices: Prices;
   maxFileMb: number;
 }
-
-/** Code execution bills at least five minutes per use of a container. */
-const MIN_CONTAINER_MINUTES = 5;
-
-export function estimateCost(
-  p: Prices,
-  inputTokens: number,
-  outputTokens: number,
-  containerMinutes = 0,
-): number {
-  return (
-    (inputTokens * p.inputPerMTok + outputTokens * p.outputPerMTok) / 1e6 +
-    (containerMinutes / 60) * p.containerPerHour
-  );
-}
-
-export const formatUsd = (usd: number) => (usd < 0.01 ? '< $0.01' : `$${usd.toFixed(2)}`);
 
 /** Thread commands run in the thread's lane, so they never race a turn of the same thread. */
 export async function runCommand(
@@ -81,10 +58,14 @@ export async function runCommand(
     case 'usage': {
       const t = store.usage.threadTotals(threadKey);
       const minutes = t.turnsWithCode * MIN_CONTAINER_MINUTES;
-      const cost = estimateCost(deps.prices, t.input, t.output, minutes);
+      const cost = estimateCost(deps.prices, t.tokens, minutes);
+      const cached =
+        t.tokens.cacheReadInputTokens + t.tokens.cacheCreationInputTokens > 0
+          ? ` (${formatTokens(t.tokens.cacheReadInputTokens)} read from the prompt cache, ${formatTokens(t.tokens.cacheCreationInputTokens)} written to it)`
+          : '';
       await replier.notice(
         msg,
-        `📊 This thread: ${t.turns} answer${t.turns === 1 ? '' : 's'}, ${formatTokens(t.input)} input and ${formatTokens(t.output)} output tokens, ` +
+        `📊 This thread: ${t.turns} answer${t.turns === 1 ? '' : 's'}, ${formatTokens(totalInputTokens(t.tokens))} input${cached} and ${formatTokens(t.tokens.outputTokens)} output tokens, ` +
           `${t.runs} code run${t.runs === 1 ? '' : 's'} (≈ ${minutes} container minutes billed). Estimated cost ${formatUsd(cost)}.`,
       );
       break;

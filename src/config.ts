@@ -55,6 +55,12 @@ const schema = z.object({
   MAX_PAUSE_CONTINUATIONS: int(5, 0, 20),
   /** Rough token budget for stored thread history sent with each request. */
   HISTORY_TOKEN_BUDGET: int(120_000, 5_000, 900_000),
+  /** Prompt cache lifetime: 1h survives people's reply gaps (see src/claude/analyst.ts); off sends no breakpoints. */
+  PROMPT_CACHE_TTL: z.enum(['1h', '5m', 'off']).default('1h'),
+  /** Sent on every request (output_config.effort), so a model change cannot silently change it. */
+  ANTHROPIC_EFFORT: z.enum(['low', 'medium', 'high', 'xhigh', 'max']).default('high'),
+  /** Sent on every request (thinking.type). */
+  ANTHROPIC_THINKING: z.enum(['adaptive', 'disabled']).default('adaptive'),
 
   PORT: int(3000, 1, 65_535),
   DATABASE_PATH: z.string().min(1).default(DEFAULT_DATABASE_PATH),

@@ -2,14 +2,21 @@ import { randomUUID } from 'node:crypto';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Analyst } from './claude/analyst.js';
 import { AnalystError } from './claude/errors.js';
-import { fitHistory, forHistory, uploadsFor } from './claude/history.js';
-import { systemPrompt } from './claude/prompt.js';
+import { fitHistory, forHistory, historyNotice, uploadsFor } from './claude/history.js';
+import { threadContext } from './claude/prompt.js';
 import { answerText, type CodeRun, collectRuns, type StepEvent, stepEvent } from './claude/result.js';
-import { estimateCost, formatUsd, type Prices } from './commands.js';
 import type { CodeExecutionToolVersion } from './config.js';
 import { type ThreadMessage, type ThreadRef, threadKeyOf } from './domain.js';
 import type { SlackFileRef } from './files/policy.js';
 import type { Logger } from './log.js';
+import {
+  estimateCost,
+  formatUsd,
+  MIN_CONTAINER_MINUTES,
+  type Prices,
+  type TokenUsage,
+  totalInputTokens,
+} from './pricing.js';
 import type { ThreadFile } from './store/files.js';
 import { type DatabaseFault, databaseFault, faultReason, type Store } from './store/index.js';
 import { formatTokens } from './text/format.js';
@@ -191,6 +198,7 @@ export async function runTurn(
     );
   }
   notices.push(...stopNotices(result));
+  if (result.historyNotice) notices.push(result.historyNotice);
 
   const outputs = await fetchOutputs(deps, runs, notices, log);
   const allFailed = runs.length > 0 && runs.every((r) => r.failed);
@@ -256,9 +264,11 @@ function saveTurn(
   }
 }
 
+/** Claude's answer, and a one-time notice when the thread's history had to be shortened to fit. */
 type AskOutcome = Awaited<ReturnType<Analyst['ask']>> & {
   /** Files sent as container_upload blocks, attached to the container once the turn is saved. */
   sentUploads: string[];
+  historyNotice?: string;
 };
 
 /** One request to Claude in the thread's container; the caller saves the container it ran in. */
@@ -277,17 +287,24 @@ async function askClaude(
   const retiring =
     thread.containerCreatedAt !== null && Date.now() - thread.containerCreatedAt > MAX_CONTAINER_AGE_MS;
   const containerId = retiring ? null : thread.containerId;
+  // Thread facts (and the profile of each file attached now) travel with the question, so the system prompt stays
+  // identical, and cached, for every thread.
+  const uploads = uploadsFor(files, containerId);
   const question: Anthropic.ContentBlockParam[] = [
     ...(retiring ? [SANDBOX_RESET_NOTE] : []),
+    { type: 'text', text: threadContext(files, new Set(uploads.map((u) => u.file_id))) },
     { type: 'text', text: `Question from Slack user ${msg.userId}:\n${msg.text}` },
-    ...uploadsFor(files, containerId),
+    ...uploads,
   ];
-  const history = fitHistory(store.history.list(threadKey), deps.historyTokenBudget);
+  const stored = store.history.list(threadKey);
+  const fitted = fitHistory(stored, deps.historyTokenBudget);
+  const history = fitted.messages;
+  const shortened = historyNotice(stored, deps.historyTokenBudget, fitted);
   let sentUploads = question.flatMap((b) => (b.type === 'container_upload' ? [b.file_id] : []));
 
   const result = await deps.analyst.ask({
     toolVersion: thread.toolVersion as CodeExecutionToolVersion,
-    system: systemPrompt(files),
+    threadKey,
     history,
     userContent: question,
     containerId,
@@ -311,7 +328,12 @@ async function askClaude(
       };
     },
   });
-  return { ...result, containerReplaced: result.containerReplaced || retiring, sentUploads };
+  return {
+    ...result,
+    containerReplaced: result.containerReplaced || retiring,
+    sentUploads,
+    ...(shortened ? { historyNotice: shortened } : {}),
+  };
 }
 
 const MAX_CONTAINER_AGE_MS = 29 * 24 * 60 * 60 * 1000;
@@ -393,14 +415,11 @@ async function fetchOutputs(
   });
 }
 
-function costReceipt(
-  prices: Prices,
-  usage: { inputTokens: number; outputTokens: number },
-  ranCode: boolean,
-): string {
-  // Code execution bills at least five minutes each time a container is used.
-  const cost = estimateCost(prices, usage.inputTokens, usage.outputTokens, ranCode ? 5 : 0);
-  return `💸 ${formatTokens(usage.inputTokens)} input · ${formatTokens(usage.outputTokens)} output tokens · ≈ ${formatUsd(cost)}`;
+function costReceipt(prices: Prices, usage: TokenUsage, ranCode: boolean): string {
+  const cost = estimateCost(prices, usage, ranCode ? MIN_CONTAINER_MINUTES : 0);
+  const cached =
+    usage.cacheReadInputTokens > 0 ? ` (${formatTokens(usage.cacheReadInputTokens)} from cache)` : '';
+  return `💸 ${formatTokens(totalInputTokens(usage))} input${cached} · ${formatTokens(usage.outputTokens)} output tokens · ≈ ${formatUsd(cost)}`;
 }
 
 /** Secrets are redacted before storage; signed thinking blocks must go back untouched. */

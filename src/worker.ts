@@ -37,7 +37,9 @@ export function createWorker(opts: WorkerOptions) {
       const key = threadKeyOf(msg);
       if (lanes.has(key) || active >= opts.maxConcurrent) opts.onWait?.(msg);
       pending++;
-      const lane = (lanes.get(key) ?? Promise.resolve())
+      // A new lane starts on a later turn of the event loop, so in HTTP mode nothing of the turn (its first
+      // database write, the 👀 request to Slack) runs before Bolt has sent the ack.
+      const lane = (lanes.get(key) ?? new Promise<void>((resolve) => setImmediate(resolve)))
         .then(() => withSlot(() => opts.run(msg)))
         .catch((err: unknown) => opts.log.error({ err, threadKey: key }, 'message processing crashed'))
         .finally(() => {

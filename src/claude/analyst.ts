@@ -1,11 +1,14 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { CodeExecutionToolVersion } from '../config.js';
 import type { Logger } from '../log.js';
+import { noTokens, type TokenUsage } from '../pricing.js';
 import { AnalystError, classifyError, isContainerGone } from './errors.js';
+import { SYSTEM_PROMPT } from './prompt.js';
 
 export interface AskParams {
   toolVersion: CodeExecutionToolVersion;
-  system: string;
+  /** The thread, so follow-ups can name the previous response for cache diagnostics. */
+  threadKey: string;
   history: Anthropic.MessageParam[];
   userContent: Anthropic.ContentBlockParam[];
   containerId: string | null;
@@ -31,13 +34,22 @@ export interface AskResult {
   hitContinuationLimit: boolean;
   container: { id: string; expiresAt: number } | null;
   containerReplaced: boolean;
-  usage: {
-    inputTokens: number;
-    outputTokens: number;
-    cacheReadInputTokens: number;
-    cacheCreationInputTokens: number;
-  };
+  /** Summed over the turn's requests. */
+  usage: TokenUsage;
   requestIds: string[];
+}
+
+/**
+ * Prompt caching. '1h' (default) keeps the thread's prefix for an hour: people reply 1–20 minutes apart, and a
+ * 5-minute entry would mostly be gone by then and be written again at 1.25× instead of read at 0.1×. '5m' suits a
+ * chat-speed workspace; 'off' sends no breakpoints.
+ */
+export type CacheMode = '1h' | '5m' | 'off';
+
+/** Sent on every request so that a model change cannot silently change how hard Claude works. */
+export interface ModelBehaviour {
+  effort: NonNullable<Anthropic.OutputConfig['effort']>;
+  thinking: Anthropic.ThinkingConfigParam;
 }
 
 export interface AnalystOptions {
@@ -47,11 +59,92 @@ export interface AnalystOptions {
   maxContinuations: number;
   /** Extra attempts for a stream that dies mid-response (SDK retries do not cover a broken stream). */
   streamRetries?: number;
+  cache?: CacheMode;
+  behaviour?: ModelBehaviour;
+}
+
+/** What one request needs; `continuation` is Claude's content so far when a paused turn is continued. */
+export interface RequestInput {
+  model: string;
+  maxTokens: number;
+  toolVersion: CodeExecutionToolVersion;
+  history: readonly Anthropic.MessageParam[];
+  userContent: readonly Anthropic.ContentBlockParam[];
+  continuation?: readonly Anthropic.ContentBlockParam[];
+  containerId: string | null;
+  cache: CacheMode;
+  behaviour?: ModelBehaviour;
+  /** The id of this thread's previous response, if known; cache diagnostics compare against it. */
+  previousMessageId?: string | null;
+}
+
+/**
+ * The Messages request for one turn segment. Cache breakpoints (at most 4):
+ * 1. the system prompt (1h): tools + system are identical for every thread, so this prefix is shared workspace-wide;
+ * 2. the last question in the stored history: exactly where the previous turn's breakpoint 3 wrote, so it is a read
+ *    however many blocks Claude's answer added (the API looks back only 20 blocks from a breakpoint);
+ * 3. the end of the new question: writes the prefix the next question (or continuation) reads;
+ * 4. on a pause_turn continuation, the end of Claude's content so far (5m: the next segment follows within seconds;
+ *    shorter TTLs must come after longer ones).
+ * The blocks are copied: stored history never carries cache_control.
+ */
+export function buildRequest(r: RequestInput): Anthropic.MessageCreateParamsNonStreaming {
+  const ttl = r.cache === 'off' ? null : r.cache;
+  const mark = <T extends Anthropic.MessageParam>(m: T, at: '5m' | '1h' | null): T =>
+    at ? ({ ...m, content: withBreakpoint(m.content, at) } as T) : m;
+  const lastUser = r.history.findLastIndex((m) => m.role === 'user');
+  const messages: Anthropic.MessageParam[] = r.history.map((m, i) => (i === lastUser ? mark(m, ttl) : m));
+  messages.push(mark({ role: 'user', content: [...r.userContent] }, ttl));
+  // A paused turn is continued by sending Claude's content back unchanged, as one assistant message.
+  if (r.continuation && r.continuation.length > 0) {
+    messages.push(mark({ role: 'assistant', content: [...r.continuation] }, ttl && '5m'));
+  }
+  const system: Anthropic.TextBlockParam = {
+    type: 'text',
+    text: SYSTEM_PROMPT,
+    ...(ttl ? { cache_control: { type: 'ephemeral', ttl: '1h' } } : {}),
+  };
+  return {
+    model: r.model,
+    max_tokens: r.maxTokens,
+    system: [system],
+    tools: [{ type: r.toolVersion, name: 'code_execution' }],
+    messages,
+    ...(r.behaviour ? { thinking: r.behaviour.thinking, output_config: { effort: r.behaviour.effort } } : {}),
+    ...(ttl ? { diagnostics: { previous_message_id: r.previousMessageId ?? null } } : {}),
+    ...(r.containerId ? { container: r.containerId } : {}),
+  };
+}
+
+/**
+ * A copy of `content` with a breakpoint on its last block that can carry one (not thinking, not empty text), and
+ * before any container_upload: history stores an upload as a text note, so a prefix that ended on the upload
+ * block would never be read again, while one that ends on the question text is found from the note (lookback).
+ */
+function withBreakpoint(
+  content: string | Anthropic.ContentBlockParam[],
+  ttl: '5m' | '1h',
+): Anthropic.ContentBlockParam[] {
+  const blocks: Anthropic.ContentBlockParam[] =
+    typeof content === 'string' ? [{ type: 'text', text: content }] : [...content];
+  const at = blocks.findLastIndex(
+    (b) =>
+      b.type !== 'thinking' &&
+      b.type !== 'redacted_thinking' &&
+      b.type !== 'container_upload' &&
+      !(b.type === 'text' && b.text === ''),
+  );
+  if (at >= 0)
+    blocks[at] = { ...blocks[at]!, cache_control: { type: 'ephemeral', ttl } } as Anthropic.ContentBlockParam;
+  return blocks;
 }
 
 /** Asks Claude, with the code execution tool, to answer one question in a thread's container. */
 export function createAnalyst(opts: AnalystOptions) {
   const streamRetries = opts.streamRetries ?? 1;
+  const cache = opts.cache ?? '1h';
+  // The last response id per thread, for cache diagnostics; lost on restart (then the next request opts in with null).
+  const lastMessageIds = new Map<string, string>();
 
   async function ask(p: AskParams): Promise<AskResult> {
     let { history, userContent, containerId } = p;
@@ -88,33 +181,43 @@ export function createAnalyst(opts: AnalystOptions) {
 
   /** One turn: a request plus bounded pause_turn continuations on the same container. */
   async function converse(p: AskParams): Promise<Omit<AskResult, 'containerReplaced'>> {
-    const tools: Anthropic.ToolUnion[] = [{ type: p.toolVersion, name: 'code_execution' }];
     const merged: Anthropic.ContentBlock[] = [];
-    const usage = { inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 };
+    const usage = noTokens();
     const requestIds: string[] = [];
     let container: AskResult['container'] = null;
     let containerId = p.containerId;
     let stopReason: Anthropic.StopReason | null = null;
 
     for (let segment = 0; ; segment++) {
-      const messages: Anthropic.MessageParam[] = [...p.history, { role: 'user', content: p.userContent }];
-      // A paused turn is continued by sending Claude's content back unchanged, as one assistant message.
-      if (merged.length > 0)
-        messages.push({ role: 'assistant', content: merged as Anthropic.ContentBlockParam[] });
-      const message = await streamWithRetry(
-        {
-          model: opts.model,
-          max_tokens: opts.maxTokens,
-          system: p.system,
-          tools,
-          messages,
-          ...(containerId ? { container: containerId } : {}),
-        },
-        p,
-        requestIds,
-      );
+      const request = buildRequest({
+        model: opts.model,
+        maxTokens: opts.maxTokens,
+        toolVersion: p.toolVersion,
+        history: p.history,
+        userContent: p.userContent,
+        continuation: merged as Anthropic.ContentBlockParam[],
+        containerId,
+        cache,
+        ...(opts.behaviour ? { behaviour: opts.behaviour } : {}),
+        previousMessageId: lastMessageIds.get(p.threadKey) ?? null,
+      });
+      const message = await streamWithRetry(request, p, requestIds);
+      rememberMessage(p.threadKey, message.id);
       merged.push(...message.content);
       addUsage(usage, message.usage);
+      // Next to the usage, so a cache miss in production can be explained from the log alone.
+      p.log.info(
+        {
+          messageId: message.id,
+          inputTokens: message.usage.input_tokens,
+          cacheReadInputTokens: message.usage.cache_read_input_tokens ?? 0,
+          cacheCreationInputTokens: message.usage.cache_creation_input_tokens ?? 0,
+          cacheCreation1hInputTokens: message.usage.cache_creation?.ephemeral_1h_input_tokens ?? 0,
+          outputTokens: message.usage.output_tokens,
+          cacheMissReason: message.diagnostics?.cache_miss_reason ?? null,
+        },
+        'Claude usage',
+      );
       // `container` is null when no code ran in this segment: keep the one we have.
       if (message.container) {
         container = { id: message.container.id, expiresAt: Date.parse(message.container.expires_at) };
@@ -134,6 +237,14 @@ export function createAnalyst(opts: AnalystOptions) {
         };
       }
     }
+  }
+
+  function rememberMessage(threadKey: string, id: string): void {
+    lastMessageIds.delete(threadKey);
+    lastMessageIds.set(threadKey, id);
+    // Insertion order makes the first key the least recently answered thread.
+    if (lastMessageIds.size > MAX_REMEMBERED_THREADS)
+      lastMessageIds.delete(lastMessageIds.keys().next().value!);
   }
 
   async function streamWithRetry(
@@ -166,15 +277,18 @@ export function createAnalyst(opts: AnalystOptions) {
 }
 export type Analyst = ReturnType<typeof createAnalyst>;
 
+const MAX_REMEMBERED_THREADS = 10_000;
+
 /** A response that started and then broke off surfaces as a plain AnthropicError, not an APIError. */
 const isBrokenStream = (err: unknown) =>
   err instanceof Anthropic.AnthropicError && !(err instanceof Anthropic.APIError);
 
-function addUsage(total: AskResult['usage'], u: Anthropic.Usage): void {
+function addUsage(total: TokenUsage, u: Anthropic.Usage): void {
   total.inputTokens += u.input_tokens;
   total.outputTokens += u.output_tokens;
   total.cacheReadInputTokens += u.cache_read_input_tokens ?? 0;
   total.cacheCreationInputTokens += u.cache_creation_input_tokens ?? 0;
+  total.cacheCreation1hInputTokens += u.cache_creation?.ephemeral_1h_input_tokens ?? 0;
 }
 
 export { AnalystError };

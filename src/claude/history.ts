@@ -1,28 +1,149 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { ThreadFile } from '../store/files.js';
-import type { HistoryEntry } from '../store/history.js';
+import { approxTokens, type HistoryEntry } from '../store/history.js';
+
+export interface FittedHistory {
+  /** Oldest first; always starts with a user message. */
+  messages: Anthropic.MessageParam[];
+  /** Large outputs or inputs of earlier code runs were shortened to fit. */
+  trimmed: boolean;
+  /** Whole turns left out, oldest first, because even shortened they did not fit. */
+  droppedTurns: number;
+}
+
+/** Printed output longer than this is cut to its head and tail once the history is over budget. */
+const MAX_OUTPUT_CHARS = 2_000;
+/** Then code and file contents Claude wrote in earlier runs, longer than this. */
+const MAX_INPUT_CHARS = 1_000;
 
 /**
- * The newest whole turns that fit the token budget, oldest first. A turn is never split, so the
- * result always starts with a user message; the current question is budgeted by the caller.
+ * The history to send with a question, within `budgetTokens`. When it does not fit, what costs most and matters
+ * least goes first: the printed output of earlier code runs (head and tail kept, with a note), then the code they
+ * ran, and only then the oldest whole turns. Every stored turn is shortened the same way, wherever it sits, so the
+ * shortened history stays byte-identical from one question to the next and keeps hitting the prompt cache.
+ * A turn is never split, so the result always starts with a user message; the current question is budgeted by
+ * the caller.
  */
-export function fitHistory(entries: readonly HistoryEntry[], budgetTokens: number): Anthropic.MessageParam[] {
+export function fitHistory(entries: readonly HistoryEntry[], budgetTokens: number): FittedHistory {
+  let turns = groupTurns(entries);
+  let trimmed = false;
+  for (const shorten of [shortenOutputs, shortenInputs]) {
+    if (tokensOf(turns) <= budgetTokens) break;
+    turns = turns.map((turn) =>
+      turn.map((e) => {
+        const content = shortenContent(e.message.content, shorten);
+        if (content === e.message.content) return e;
+        trimmed = true;
+        const message = { ...e.message, content } as Anthropic.MessageParam;
+        return { ...e, message, approxTokens: approxTokens(content) };
+      }),
+    );
+  }
+  const kept: HistoryEntry[][] = [];
+  let used = 0;
+  for (let i = turns.length - 1; i >= 0; i--) {
+    const cost = tokensOf([turns[i]!]);
+    if (used + cost > budgetTokens) break;
+    used += cost;
+    kept.unshift(turns[i]!);
+  }
+  return { messages: kept.flat().map((e) => e.message), trimmed, droppedTurns: turns.length - kept.length };
+}
+
+/**
+ * A one-time notice when this question is the first whose history had to be shortened or cut: the history
+ * before the newest stored turn still fitted as it was.
+ */
+export function historyNotice(
+  entries: readonly HistoryEntry[],
+  budgetTokens: number,
+  now: FittedHistory = fitHistory(entries, budgetTokens),
+): string | null {
+  const lastTurn = entries.at(-1)?.turnId;
+  const before = fitHistory(
+    entries.filter((e) => e.turnId !== lastTurn),
+    budgetTokens,
+  );
+  if (now.droppedTurns > 0 && before.droppedTurns === 0) {
+    return '✂️ This thread is long: Claude no longer sees its oldest questions and answers. Start a new thread for a fresh start.';
+  }
+  if (now.trimmed && !before.trimmed) {
+    return '✂️ This thread is getting long: Claude now sees only the start and end of long printed output (and long code) from earlier answers. The sandbox still has everything.';
+  }
+  return null;
+}
+
+function groupTurns(entries: readonly HistoryEntry[]): HistoryEntry[][] {
   const turns: HistoryEntry[][] = [];
   for (const e of entries) {
     const last = turns.at(-1);
     if (last && last[0]!.turnId === e.turnId) last.push(e);
     else turns.push([e]);
   }
-  const kept: HistoryEntry[][] = [];
-  let used = 0;
-  for (let i = turns.length - 1; i >= 0; i--) {
-    const cost = turns[i]!.reduce((n, e) => n + e.approxTokens, 0);
-    if (used + cost > budgetTokens) break;
-    used += cost;
-    kept.unshift(turns[i]!);
-  }
-  return kept.flat().map((e) => e.message);
+  return turns;
 }
+
+const tokensOf = (turns: readonly HistoryEntry[][]) =>
+  turns.reduce((n, turn) => n + turn.reduce((m, e) => m + e.approxTokens, 0), 0);
+
+/** Head and tail of `text`, with a note saying how much was left out. */
+export function headAndTail(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  const keep = Math.floor((maxChars - 100) / 2);
+  return `${text.slice(0, keep)}\n[… ${text.length - 2 * keep} characters of this earlier run left out to fit the thread …]\n${text.slice(-keep)}`;
+}
+
+type Shorten = (block: Anthropic.ContentBlockParam) => Anthropic.ContentBlockParam;
+
+/** The same content if nothing changed, so callers can tell. Thinking blocks are signed and never touched. */
+function shortenContent(content: Anthropic.MessageParam['content'], shorten: Shorten) {
+  if (typeof content === 'string') return content;
+  let changed = false;
+  const out = content.map((b) => {
+    const s = shorten(b);
+    if (s !== b) changed = true;
+    return s;
+  });
+  return changed ? out : content;
+}
+
+/** stdout/stderr of bash and Python runs, and file views, over MAX_OUTPUT_CHARS. */
+const shortenOutputs: Shorten = (b) => {
+  const cut = (t: string) => headAndTail(t, MAX_OUTPUT_CHARS);
+  const long = (t: string) => t.length > MAX_OUTPUT_CHARS;
+  if (
+    (b.type === 'bash_code_execution_tool_result' && b.content.type === 'bash_code_execution_result') ||
+    (b.type === 'code_execution_tool_result' && b.content.type === 'code_execution_result')
+  ) {
+    const c = b.content;
+    if (!long(c.stdout) && !long(c.stderr)) return b;
+    return {
+      ...b,
+      content: { ...c, stdout: cut(c.stdout), stderr: cut(c.stderr) },
+    } as Anthropic.ContentBlockParam;
+  }
+  if (
+    b.type === 'text_editor_code_execution_tool_result' &&
+    b.content.type === 'text_editor_code_execution_view_result' &&
+    long(b.content.content)
+  ) {
+    return { ...b, content: { ...b.content, content: cut(b.content.content) } };
+  }
+  return b;
+};
+
+/** String fields of the code-execution tool calls (commands, file_text, …) over MAX_INPUT_CHARS. */
+const shortenInputs: Shorten = (b) => {
+  if (b.type !== 'server_tool_use' || typeof b.input !== 'object' || b.input === null) return b;
+  const input = b.input as Record<string, unknown>;
+  const longKeys = Object.keys(input).filter(
+    (k) => typeof input[k] === 'string' && (input[k] as string).length > MAX_INPUT_CHARS,
+  );
+  if (longKeys.length === 0) return b;
+  const shortened = { ...input };
+  for (const k of longKeys) shortened[k] = headAndTail(input[k] as string, MAX_INPUT_CHARS);
+  return { ...b, input: shortened };
+};
 
 /** container_upload blocks for files that are not yet in the given container. */
 export function uploadsFor(

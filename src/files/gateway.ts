@@ -110,6 +110,7 @@ export function createFileGateway(opts: FileGatewayOptions): FileGateway {
             name: check.safeName,
             sizeBytes,
             mimeType: check.mimeType,
+            profile: profiled,
           },
           receipt: formatReceipt(check.safeName, sizeBytes, profiled),
         };

@@ -1,3 +1,4 @@
+import type { DataProfile } from '../files/profile/index.js';
 import type { Db } from './db.js';
 
 export interface ThreadFile {
@@ -8,6 +9,8 @@ export interface ThreadFile {
   mimeType: string;
   /** Container the file was last attached to with a container_upload block. */
   containerId: string | null;
+  /** The upload receipt's profile, given to Claude with the question; absent for files stored before it was kept. */
+  profile?: DataProfile;
 }
 
 /** Input files of a thread: Slack file id → Anthropic Files API id, uploaded once per thread. */
@@ -21,11 +24,13 @@ export function createFileStore(db: Db) {
       size_bytes: number;
       mime_type: string;
       container_id: string | null;
+      profile_json: string | null;
     }
   >('SELECT * FROM files WHERE thread_key = ? ORDER BY created_at, rowid');
   const insert = db.prepare(
-    `INSERT INTO files (thread_key, slack_file_id, anthropic_file_id, name, size_bytes, mime_type, created_at)
-     VALUES (@threadKey, @slackFileId, @anthropicFileId, @name, @sizeBytes, @mimeType, @now)
+    `INSERT INTO files (thread_key, slack_file_id, anthropic_file_id, name, size_bytes, mime_type, profile_json,
+       created_at)
+     VALUES (@threadKey, @slackFileId, @anthropicFileId, @name, @sizeBytes, @mimeType, @profileJson, @now)
      ON CONFLICT (thread_key, slack_file_id) DO NOTHING`,
   );
   const attach = db.prepare(
@@ -41,10 +46,11 @@ export function createFileStore(db: Db) {
         sizeBytes: r.size_bytes,
         mimeType: r.mime_type,
         containerId: r.container_id,
+        ...(r.profile_json ? { profile: JSON.parse(r.profile_json) as DataProfile } : {}),
       }));
     },
-    add(threadKey: string, f: Omit<ThreadFile, 'containerId'>): void {
-      insert.run({ threadKey, ...f, now: Date.now() });
+    add(threadKey: string, { profile, ...f }: Omit<ThreadFile, 'containerId'>): void {
+      insert.run({ threadKey, ...f, profileJson: profile ? JSON.stringify(profile) : null, now: Date.now() });
     },
     markAttached(threadKey: string, anthropicFileIds: string[], containerId: string): void {
       db.transaction(() => {

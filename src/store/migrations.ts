@@ -86,4 +86,8 @@ export const MIGRATIONS: readonly string[] = [
     started_at     INTEGER NOT NULL                  -- ms
   ) STRICT;
   `,
+  // 6: the upload receipt's profile, given to Claude with the question (JSON, null for older files);
+  // 1-hour cache writes, priced at 2× where 5-minute ones are 1.25× (all writes stay in cache_creation_input_tokens).
+  `ALTER TABLE files ADD COLUMN profile_json TEXT;
+   ALTER TABLE usage ADD COLUMN cache_creation_1h_input_tokens INTEGER NOT NULL DEFAULT 0;`,
 ];

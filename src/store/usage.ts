@@ -1,36 +1,39 @@
+import type { TokenUsage } from '../pricing.js';
 import type { Db } from './db.js';
 
-export interface TurnUsage {
+export interface TurnUsage extends TokenUsage {
   turnId: string;
   threadKey: string;
   model: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadInputTokens: number;
-  cacheCreationInputTokens: number;
   codeRuns: number;
 }
 
 export function createUsageStore(db: Db) {
   const insert = db.prepare(
     `INSERT OR REPLACE INTO usage (turn_id, thread_key, model, input_tokens, output_tokens, cache_read_input_tokens,
-       cache_creation_input_tokens, code_runs, created_at)
+       cache_creation_input_tokens, cache_creation_1h_input_tokens, code_runs, created_at)
      VALUES (@turnId, @threadKey, @model, @inputTokens, @outputTokens, @cacheReadInputTokens,
-       @cacheCreationInputTokens, @codeRuns, @now)`,
+       @cacheCreationInputTokens, @cacheCreation1hInputTokens, @codeRuns, @now)`,
   );
-  const totals = db.prepare<
-    [string],
-    { turns: number; input: number; output: number; runs: number; turnsWithCode: number }
-  >(
-    `SELECT COUNT(*) AS turns, COALESCE(SUM(input_tokens), 0) AS input, COALESCE(SUM(output_tokens), 0) AS output,
+  const totals = db.prepare<[string], { turns: number; runs: number; turnsWithCode: number } & TokenUsage>(
+    `SELECT COUNT(*) AS turns, COALESCE(SUM(input_tokens), 0) AS inputTokens,
+       COALESCE(SUM(output_tokens), 0) AS outputTokens, COALESCE(SUM(cache_read_input_tokens), 0) AS cacheReadInputTokens,
+       COALESCE(SUM(cache_creation_input_tokens), 0) AS cacheCreationInputTokens,
+       COALESCE(SUM(cache_creation_1h_input_tokens), 0) AS cacheCreation1hInputTokens,
        COALESCE(SUM(code_runs), 0) AS runs, COALESCE(SUM(code_runs > 0), 0) AS turnsWithCode FROM usage WHERE thread_key = ?`,
   );
   return {
     record(u: TurnUsage): void {
       insert.run({ ...u, now: Date.now() });
     },
-    threadTotals(threadKey: string) {
-      return totals.get(threadKey)!;
+    threadTotals(threadKey: string): {
+      turns: number;
+      runs: number;
+      turnsWithCode: number;
+      tokens: TokenUsage;
+    } {
+      const { turns, runs, turnsWithCode, ...tokens } = totals.get(threadKey)!;
+      return { turns, runs, turnsWithCode, tokens };
     },
   };
 }

@@ -39,7 +39,7 @@ describe('files in', () => {
     });
     const [request] = h.anthropic.messageRequests();
     expect(JSON.stringify(request?.messages)).toContain(`"container_upload","file_id":"${uploaded[0]!.id}"`);
-    expect(String(request?.system)).toContain('sales.csv');
+    expect(JSON.stringify(request?.messages)).toContain('sales.csv');
     expect(h.slack.downloads.every((d) => d.authorization === `Bearer ${h.slack.botToken}`)).toBe(true);
     expect(threadText(h.thread(ts))).toContain('EMEA leads.');
   });
@@ -234,7 +234,7 @@ describe('thread isolation', () => {
     const [first, second] = h.anthropic.messageRequests();
     const secretId = [...h.anthropic.files.values()][0]!.id;
     expect(JSON.stringify(second)).not.toContain(secretId);
-    expect(String(second?.system)).not.toContain('salaries.csv');
+    expect(JSON.stringify(second)).not.toContain('salaries.csv');
     expect(second?.container).toBeUndefined();
     expect(first?.container).toBeUndefined();
     expect(t1).toBeDefined();

@@ -5,6 +5,8 @@
  *
  * Wire shapes follow the SDK 1.14 types (resources/messages/messages.ts, resources/files.ts,
  * resources/models.ts) and the error parsing in core/error.ts + client.ts `makeStatusError`.
+ *
+ * Prompt caching is simulated by the documented rules (see `PromptCache` below), on a clock tests can advance.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -73,6 +75,8 @@ export interface FakeAnthropic {
   requests: RecordedRequest[];
   /** Parsed bodies of accepted POST /v1/messages requests, in order. */
   messageRequests(): Anthropic.MessageCreateParams[];
+  /** Every message the fake answered with (usage and diagnostics included), in order. */
+  messageResponses(): Anthropic.Message[];
   /** Replies consumed FIFO before the `onMessage` handler is asked. */
   enqueue(...replies: ScriptedReply[]): void;
   /** Default handler: a text answer "ok". `index` counts every accepted message request from 0. */
@@ -89,6 +93,8 @@ export interface FakeAnthropic {
   maxConcurrentMessageStreams: number;
   /** From now on, requests with another key get the real 401 (as when a key is revoked); undefined accepts any. */
   requireApiKey(key: string | undefined): void;
+  /** Moves the prompt cache's clock forward (cache entries expire on it; everything else uses real time). */
+  advanceClock(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -105,6 +111,11 @@ export interface FakeAnthropicOptions {
    * `codeExecution: false` reports the model without the code execution server tool.
    */
   models?: Record<string, { codeExecution: boolean }>;
+  /**
+   * Prompt caching: a prefix shorter than this many tokens is not cached even when marked. Default 1024 (the
+   * documented minimum of the Sonnet models; other models document 2048 or 4096).
+   */
+  minCacheableTokens?: number;
 }
 
 export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promise<FakeAnthropic> {
@@ -162,15 +173,25 @@ class FakeAnthropicServer implements FakeAnthropic {
   #handler: (body: Anthropic.MessageCreateParams, index: number) => ScriptedReply | Promise<ScriptedReply> =
     () => ({ kind: 'message', content: [{ type: 'text', text: 'ok', citations: null }] });
   #active = 0;
+  #clockOffsetMs = 0;
+  readonly #cache: PromptCache;
+  /** The prompt of every response, by message id, for `diagnostics.previous_message_id`. */
+  readonly #prompts = new Map<string, PromptBlock[]>();
+  readonly #responses: Anthropic.Message[] = [];
 
   constructor(opts: FakeAnthropicOptions) {
     this.#storeBytes = opts.storeBytes ?? true;
     this.#apiKey = opts.apiKey;
     this.#models = opts.models;
+    this.#cache = new PromptCache(opts.minCacheableTokens ?? 1024);
   }
 
   requireApiKey(key: string | undefined): void {
     this.#apiKey = key;
+  }
+
+  advanceClock(ms: number): void {
+    this.#clockOffsetMs += ms;
   }
 
   async listen(): Promise<void> {
@@ -184,6 +205,10 @@ class FakeAnthropicServer implements FakeAnthropic {
 
   messageRequests(): Anthropic.MessageCreateParams[] {
     return [...this.#messageBodies];
+  }
+
+  messageResponses(): Anthropic.Message[] {
+    return [...this.#responses];
   }
 
   enqueue(...replies: ScriptedReply[]): void {
@@ -299,6 +324,8 @@ class FakeAnthropicServer implements FakeAnthropic {
     if (!isMessageCreateParams(body)) {
       throw new HttpError(400, 'invalid_request_error', 'model, max_tokens and messages are required');
     }
+    const prompt = promptBlocks(body);
+    validateBreakpoints(prompt);
     const index = this.#messageBodies.push(body) - 1;
     const state = this.#track(res);
 
@@ -308,13 +335,46 @@ class FakeAnthropicServer implements FakeAnthropic {
       return;
     }
 
-    const message = buildMessage(body, reply);
+    // Only a request that is answered reads and writes the cache.
+    const cached = this.#cache.use(prompt, Date.now() + this.#clockOffsetMs);
+    const message = buildMessage(body, reply, cached, this.#diagnose(body, prompt));
+    this.#prompts.set(message.id, prompt);
+    this.#responses.push(message);
     if (body.stream) {
       const events = streamEvents(message).map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
       await deliver(res, state, reply, 'text/event-stream; charset=utf-8', events);
     } else {
       await deliver(res, state, reply, 'application/json', [JSON.stringify(message)]);
     }
+  }
+
+  /**
+   * Why the prefix of the named previous request could not be reused, or null when nothing diverged (a prefix
+   * that merely expired is not a divergence) or no diagnostics were asked for.
+   */
+  #diagnose(body: Anthropic.MessageCreateParams, prompt: PromptBlock[]): Anthropic.Diagnostics | null {
+    const previousId = body.diagnostics?.previous_message_id;
+    if (!previousId) return null;
+    const previous = this.#prompts.get(previousId);
+    if (!previous) return { cache_miss_reason: { type: 'previous_message_not_found' } };
+    let common = 0;
+    while (common < previous.length && previous[common]!.key === prompt[common]?.key) common++;
+    if (common === previous.length) return null;
+    const diverged = previous[common]!;
+    const missed = previous.slice(common).reduce((n, b) => n + b.tokens, 0);
+    const type =
+      diverged.section === 'model'
+        ? 'model_changed'
+        : diverged.section === 'tools'
+          ? 'tools_changed'
+          : diverged.section === 'system'
+            ? 'system_changed'
+            : diverged.section === 'settings'
+              ? null
+              : 'messages_changed';
+    // Other prompt-affecting parameters (thinking) are the documented `unavailable` case.
+    if (type === null) return { cache_miss_reason: { type: 'unavailable' } };
+    return { cache_miss_reason: { type, cache_missed_input_tokens: missed } };
   }
 
   /** Counts the response as active until it closes, and records client aborts. */
@@ -421,6 +481,8 @@ function isMessageCreateParams(body: unknown): body is Anthropic.MessageCreatePa
 function buildMessage(
   body: Anthropic.MessageCreateParams,
   reply: Extract<ScriptedReply, { kind: 'message' }>,
+  cached: CacheUse,
+  diagnostics: Anthropic.Diagnostics | null,
 ): Anthropic.Message {
   return {
     id: randomId('msg'),
@@ -433,8 +495,8 @@ function buildMessage(
     stop_reason: reply.stop_reason ?? 'end_turn',
     stop_sequence: null,
     stop_details: (reply.stop_details ?? null) as Anthropic.RefusalStopDetails | null,
-    diagnostics: null,
-    usage: { ...defaultUsage(body, reply.content), ...reply.usage },
+    diagnostics,
+    usage: { ...defaultUsage(cached, reply.content), ...reply.usage },
   };
 }
 
@@ -447,23 +509,168 @@ function resolveContainer(
   return { id, expires_at: new Date(Date.now() + CONTAINER_IDLE_MS).toISOString(), skills: null };
 }
 
-/** Plausible non-zero token counts (~4 characters per token); tests that care script `usage`. */
-function defaultUsage(
-  body: Anthropic.MessageCreateParams,
-  content: Anthropic.ContentBlock[],
-): Anthropic.Usage {
+/**
+ * Token counts from the prompt cache simulation (~4 characters per token); tests that need exact figures script
+ * `usage`. `input_tokens` is what was neither read from nor written to the cache, as the API reports it.
+ */
+function defaultUsage(cached: CacheUse, content: Anthropic.ContentBlock[]): Anthropic.Usage {
+  const written = cached.written5m + cached.written1h;
   return {
-    input_tokens: Math.max(1, Math.ceil(JSON.stringify(body).length / 4)),
+    input_tokens: cached.total - cached.read - written,
     output_tokens: Math.max(1, Math.ceil(JSON.stringify(content).length / 4)),
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
-    cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+    cache_creation_input_tokens: written,
+    cache_read_input_tokens: cached.read,
+    cache_creation: {
+      ephemeral_5m_input_tokens: cached.written5m,
+      ephemeral_1h_input_tokens: cached.written1h,
+    },
     inference_geo: null,
     output_tokens_details: null,
     server_tool_use: null,
     service_tier: 'standard',
     speed: 'standard',
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prompt caching, by the documented rules:
+// - the prompt is tools, then system, then messages; a cache entry is keyed by the whole prefix up to a block;
+// - entries are written only at breakpoints: blocks with `cache_control`, or for the top-level `cache_control` the
+//   last block that can carry one; at most 4 breakpoints; a 1h breakpoint may not follow a 5m one;
+// - a breakpoint reads the longest live entry at a block boundary at most 20 blocks before it (or at it);
+// - a prefix shorter than the model's minimum is not written even when marked;
+// - an entry lives 5 minutes or 1 hour from its last use (a read refreshes it at no cost);
+// - `thinking` settings are part of the messages' prefix (changing them keeps tools and system cached);
+// - usage: read tokens in `cache_read_input_tokens`, written ones in `cache_creation_input_tokens` split by TTL in
+//   `cache_creation`, the rest (after the last breakpoint, or not cacheable) in `input_tokens`.
+
+const LOOKBACK_BLOCKS = 20;
+const MAX_BREAKPOINTS = 4;
+const TTL_MS = { '5m': 5 * 60_000, '1h': 60 * 60_000 } as const;
+type Ttl = keyof typeof TTL_MS;
+
+interface PromptBlock {
+  section: 'model' | 'tools' | 'system' | 'settings' | 'messages';
+  /** Hash of the prompt up to and including this block, cache_control markers excluded. */
+  key: string;
+  tokens: number;
+  /** Set on a breakpoint. */
+  ttl: Ttl | null;
+  /** Whether the block may carry cache_control (not thinking, not empty text, not a pseudo block). */
+  cacheable: boolean;
+}
+
+interface CacheUse {
+  total: number;
+  read: number;
+  written5m: number;
+  written1h: number;
+}
+
+const withoutCacheControl = (key: string, value: unknown) => (key === 'cache_control' ? undefined : value);
+
+/** The prompt as the cache sees it: one entry per block, each keyed by everything up to it. */
+function promptBlocks(body: Anthropic.MessageCreateParams): PromptBlock[] {
+  const blocks: PromptBlock[] = [];
+  let key = '';
+  const add = (section: PromptBlock['section'], block: unknown, cacheable: boolean, role?: string) => {
+    const json = JSON.stringify(role ? { role, block } : block, withoutCacheControl);
+    key = createHash('sha256').update(key).update(section).update(json).digest('hex');
+    const cc = (block as { cache_control?: Anthropic.CacheControlEphemeral | null } | null)?.cache_control;
+    const ttl = cc ? (cc.ttl ?? '5m') : null;
+    blocks.push({ section, key, tokens: cacheable ? Math.ceil(json.length / 4) : 0, ttl, cacheable });
+  };
+  // Caches are per model; thinking settings only affect the messages' part.
+  add('model', body.model, false);
+  for (const tool of body.tools ?? []) add('tools', tool, true);
+  const system =
+    typeof body.system === 'string' ? [{ type: 'text', text: body.system }] : (body.system ?? []);
+  for (const block of system) add('system', block, true);
+  add('settings', { thinking: body.thinking ?? null }, false);
+  for (const message of body.messages) {
+    const content =
+      typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : message.content;
+    for (const block of content) {
+      const b = block as { type: string; text?: string };
+      const cacheable =
+        b.type !== 'thinking' && b.type !== 'redacted_thinking' && !(b.type === 'text' && b.text === '');
+      add('messages', block, cacheable, message.role);
+    }
+  }
+  if (body.cache_control) {
+    const last = blocks.findLastIndex((b) => b.cacheable);
+    if (last >= 0 && blocks[last]!.ttl === null) blocks[last]!.ttl = body.cache_control.ttl ?? '5m';
+  }
+  return blocks;
+}
+
+function validateBreakpoints(prompt: PromptBlock[]): void {
+  const ttls = prompt.flatMap((b) => (b.ttl ? [b.ttl] : []));
+  if (ttls.length > MAX_BREAKPOINTS) {
+    throw new HttpError(
+      400,
+      'invalid_request_error',
+      `A maximum of ${MAX_BREAKPOINTS} blocks with cache_control may be provided. Found ${ttls.length}.`,
+    );
+  }
+  const fiveMinutes = ttls.indexOf('5m');
+  if (fiveMinutes >= 0 && ttls.indexOf('1h', fiveMinutes) > fiveMinutes) {
+    throw new HttpError(
+      400,
+      'invalid_request_error',
+      "a cache_control block with ttl='1h' must not come after one with ttl='5m'",
+    );
+  }
+}
+
+/** The organisation's prompt cache, shared by every request (so a common prefix is shared across threads). */
+class PromptCache {
+  readonly #entries = new Map<string, { ttl: Ttl; expiresAt: number }>();
+
+  constructor(private readonly minTokens: number) {}
+
+  /** Reads the longest live prefix, writes the breakpoints past it, and says how the prompt's tokens were billed. */
+  use(prompt: PromptBlock[], now: number): CacheUse {
+    const cumulative: number[] = [];
+    let total = 0;
+    for (const b of prompt) {
+      total += b.tokens;
+      cumulative.push(total);
+    }
+    const upTo = (i: number) => (i < 0 ? 0 : cumulative[i]!);
+    const live = (i: number) => {
+      const entry = this.#entries.get(prompt[i]!.key);
+      return entry !== undefined && now < entry.expiresAt ? entry : undefined;
+    };
+    const breakpoints = prompt.flatMap((b, i) => (b.ttl ? [i] : []));
+
+    let readEnd = -1;
+    for (const bp of breakpoints) {
+      for (let i = bp; i >= Math.max(0, bp - LOOKBACK_BLOCKS); i--) {
+        if (live(i)) {
+          readEnd = Math.max(readEnd, i);
+          break;
+        }
+      }
+    }
+    const use: CacheUse = { total, read: upTo(readEnd), written5m: 0, written1h: 0 };
+    // Reading refreshes what was read.
+    for (const i of [readEnd, ...breakpoints.filter((bp) => bp <= readEnd)]) {
+      const entry = i >= 0 ? live(i) : undefined;
+      if (entry) entry.expiresAt = now + TTL_MS[entry.ttl];
+    }
+    let writtenTo = readEnd;
+    for (const bp of breakpoints) {
+      if (bp <= writtenTo || upTo(bp) < this.minTokens) continue;
+      const ttl = prompt[bp]!.ttl!;
+      const tokens = upTo(bp) - upTo(writtenTo);
+      if (ttl === '1h') use.written1h += tokens;
+      else use.written5m += tokens;
+      this.#entries.set(prompt[bp]!.key, { ttl, expiresAt: now + TTL_MS[ttl] });
+      writtenTo = bp;
+    }
+    return use;
+  }
 }
 
 /**

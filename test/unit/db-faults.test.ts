@@ -90,6 +90,7 @@ describe('databaseFault: real SQLite errors', () => {
           outputTokens: 1,
           cacheReadInputTokens: 0,
           cacheCreationInputTokens: 0,
+          cacheCreation1hInputTokens: 0,
           codeRuns: 0,
         });
         store.saveTurn(message, threadKey, 'turn-1', [

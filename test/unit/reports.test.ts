@@ -34,6 +34,7 @@ function recordTurn(
     outputTokens: output,
     cacheReadInputTokens: extra.cache ?? 0,
     cacheCreationInputTokens: 0,
+    cacheCreation1hInputTokens: 0,
     codeRuns: extra.runs ?? 1,
   });
 }

@@ -1,9 +1,9 @@
 import type { ThreadMessage } from './domain.js';
 import { threadKeyOf } from './domain.js';
+import type { FileGateway, Replier, TurnOutcome } from './ports.js';
 import { forgetThread } from './retention.js';
 import type { Store } from './store/index.js';
 import { formatTokens } from './text/format.js';
-import type { FileGateway, Replier, TurnOutcome } from './turn.js';
 
 export const COMMANDS = ['help', 'reset', 'usage', 'forget', 'retry'] as const;
 export type Command = (typeof COMMANDS)[number];

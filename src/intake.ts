@@ -2,9 +2,9 @@ import type { Command } from './commands.js';
 import { parseCommand } from './commands.js';
 import { type ThreadMessage, threadKeyOf } from './domain.js';
 import type { Logger } from './log.js';
+import type { Replier, TurnOutcome } from './ports.js';
 import { messageKeyValue } from './slack/actions.js';
 import { databaseFault, faultReason, type Store } from './store/index.js';
-import type { Replier, TurnOutcome } from './turn.js';
 import type { Worker } from './worker.js';
 
 export interface IntakeDeps {

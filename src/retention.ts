@@ -1,6 +1,6 @@
 import type { Logger } from './log.js';
+import type { FileGateway } from './ports.js';
 import type { Store } from './store/index.js';
-import type { FileGateway } from './turn.js';
 
 export interface ForgetDeps {
   store: Store;

@@ -4,92 +4,23 @@ import type { Analyst } from './claude/analyst.js';
 import { AnalystError } from './claude/errors.js';
 import { fitHistory, forHistory, uploadsFor } from './claude/history.js';
 import { systemPrompt } from './claude/prompt.js';
-import { answerText, type CodeRun, collectRuns, type StepEvent, stepEvent } from './claude/result.js';
+import { answerText, collectRuns, stepEvent } from './claude/result.js';
 import { estimateCost, formatUsd, type Prices } from './commands.js';
 import type { CodeExecutionToolVersion } from './config.js';
-import { type ThreadMessage, type ThreadRef, threadKeyOf } from './domain.js';
-import type { SlackFileRef } from './files/policy.js';
+import {
+  type CodeRun,
+  type SlackFileRef,
+  type ThreadFile,
+  type ThreadMessage,
+  threadKeyOf,
+} from './domain.js';
 import type { Logger } from './log.js';
-import type { ThreadFile } from './store/files.js';
+import type { FileGateway, OutputFile, Progress, Replier, TurnOutcome } from './ports.js';
 import { type DatabaseFault, databaseFault, faultReason, type Store } from './store/index.js';
 import { formatTokens } from './text/format.js';
 import { fileNameMarkdown } from './text/names.js';
 import { redactDeep } from './text/redact.js';
 import { redactOutputFile } from './text/redact-file.js';
-
-/** A file the code produced, fetched from the Files API and ready to post. */
-export interface OutputFile {
-  fileId: string;
-  fileName: string;
-  mimeType: string;
-  bytes: Buffer;
-}
-
-export interface Answer {
-  /** Identifies the turn, e.g. for "Show code". */
-  turnId: string;
-  /** Claude's answer, Markdown. */
-  markdown: string;
-  runs: CodeRun[];
-  /** One-line notes shown with the answer: sandbox reset, truncation, files that could not be used. */
-  notices: string[];
-  outputs: OutputFile[];
-  /** Users the answer may mention (the asker); everyone else is neutralised. */
-  allowedUserIds: string[];
-  /** One line of tokens and estimated cost, or absent. */
-  receipt?: string;
-  /** Offer a Retry button (every code run failed). */
-  retryable: boolean;
-}
-
-/** The live view of one turn in the thread. */
-export interface Progress {
-  /** The progress message, once posted. */
-  ts: string | undefined;
-  step(event: StepEvent): void;
-  finish(outcome: 'answered' | 'failed' | 'stopped'): Promise<void>;
-}
-
-/** Slack output, as the turn needs it. */
-export interface Replier {
-  /** A visible "waiting" sign on a message that cannot start at once. */
-  queued(msg: ThreadMessage): Promise<void>;
-  /** A visible "working" sign on the message, within a second of it arriving. */
-  working(msg: ThreadMessage): Promise<void>;
-  done(msg: ThreadMessage, outcome: 'answered' | 'failed'): Promise<void>;
-  /** Starts the live progress view of a turn. */
-  progress(msg: ThreadMessage, existingTs?: string): Promise<Progress>;
-  notice(thread: ThreadRef, markdown: string): Promise<void>;
-  /** A failure of this message, with a Retry button, and the failed sign on the message. */
-  failure(msg: ThreadMessage, markdown: string): Promise<void>;
-  answer(msg: ThreadMessage, answer: Answer): Promise<void>;
-}
-
-/** Moving files between Slack, the Files API and back. */
-export interface FileGateway {
-  /**
-   * Downloads, profiles and uploads one file. `signal` (the turn's timeout, Stop, shutdown) cancels all three;
-   * then it rejects with the signal's reason. Any other failure resolves as `ok: false`.
-   */
-  ingest(
-    file: SlackFileRef,
-    thread: ThreadRef,
-    signal?: AbortSignal,
-  ): Promise<
-    | {
-        ok: true;
-        file: Omit<ThreadFile, 'containerId'> /** rows × columns, column types, … */;
-        receipt: string;
-      }
-    | { ok: false; name: string; reason: string }
-  >;
-  /** Files people shared earlier in the thread (e.g. on its root), for a thread the bot has just joined. */
-  earlierFiles(thread: ThreadRef, beforeTs: string): Promise<SlackFileRef[]>;
-  fetchOutput(fileId: string): Promise<OutputFile>;
-  deleteFile(fileId: string): Promise<void>;
-  /** Removes any local copy of the thread's files still on disk (left by a crash mid-ingestion). */
-  removeLocalCopies(threadKey: string): Promise<void>;
-}
 
 export interface TurnDeps {
   store: Store;
@@ -104,8 +35,6 @@ export interface TurnDeps {
   /** Prices for the one-line cost receipt under each answer; null turns the receipt off. */
   prices: Prices | null;
 }
-
-export type TurnOutcome = { status: 'answered' } | { status: 'failed'; error: string };
 
 /** Answers one thread message: ingest its files, ask Claude in the thread's container, save, reply. */
 export async function runTurn(

@@ -1,6 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import type { ThreadFile } from '../store/files.js';
-import type { HistoryEntry } from '../store/history.js';
+import type { HistoryEntry, ThreadFile } from '../domain.js';
 
 /**
  * The newest whole turns that fit the token budget, oldest first. A turn is never split, so the

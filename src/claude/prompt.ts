@@ -1,4 +1,4 @@
-import type { ThreadFile } from '../store/files.js';
+import type { ThreadFile } from '../domain.js';
 import { formatBytes } from '../text/format.js';
 
 /** System prompt for one thread: how to work in the sandbox, and which files the thread has. */

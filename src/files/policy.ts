@@ -4,30 +4,11 @@
  * Pure: no I/O. The caller downloads only files that pass `checkSlackFile`, and still counts bytes while
  * downloading because Slack's `size` is advisory.
  */
+import type { SlackFileRef } from '../domain.js';
 import { safeFileName } from '../text/names.js';
 
 /** The data formats the analysis container knows how to read. */
 export type DataKind = 'csv' | 'tsv' | 'xlsx' | 'xls' | 'json' | 'jsonl' | 'parquet' | 'txt';
-
-/**
- * The fields of a Slack `files[]` entry (or a `files.info` result) that the policy reads. Declared here because
- * `@slack/types` does not export its file type, and because Slack Connect stubs carry little more than `id`.
- */
-export interface SlackFileRef {
-  id: string;
-  name?: string | undefined;
-  title?: string | undefined;
-  mimetype?: string | undefined;
-  filetype?: string | undefined;
-  /** Bytes, as Slack reports them. */
-  size?: number | undefined;
-  /** Parsed as a string: Slack sends values (`tombstone`, `hidden_by_limit`, `file_access`) beyond its typed union. */
-  mode?: string | undefined;
-  is_external?: boolean | undefined;
-  file_access?: string | undefined;
-  url_private_download?: string | undefined;
-  url_private?: string | undefined;
-}
 
 export type FileCheck =
   | { ok: true; kind: DataKind; safeName: string; mimeType: string }

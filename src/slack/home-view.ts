@@ -4,7 +4,7 @@
  * characters, header text at most 150.
  */
 import type { HomeView, KnownBlock } from '@slack/types';
-import type { ChannelUsage, Failure } from '../store/reports.js';
+import type { ChannelUsage, Failure } from '../ports.js';
 import { formatTokens, oneLine } from '../text/format.js';
 import { escapeMrkdwn } from '../text/slack-markdown.js';
 

@@ -1,12 +1,11 @@
 import type { AnyChunk, KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import type { CodeRun, StepEvent } from '../claude/result.js';
-import type { ThreadMessage } from '../domain.js';
+import type { CodeRun, StepEvent, ThreadMessage } from '../domain.js';
 import type { Logger } from '../log.js';
+import type { Progress } from '../ports.js';
 import { slackFileName } from '../text/names.js';
 import { redactSecrets } from '../text/redact.js';
 import { escapeMrkdwn } from '../text/slack-markdown.js';
-import type { Progress } from '../turn.js';
 import { ACTIONS, button, messageKeyValue } from './actions.js';
 import { slackErrorCode } from './errors.js';
 

@@ -1,13 +1,12 @@
 import type { Button, KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import type { CodeRun } from '../claude/result.js';
-import type { ThreadMessage, ThreadRef } from '../domain.js';
+import type { CodeRun, ThreadMessage, ThreadRef } from '../domain.js';
 import type { Logger } from '../log.js';
+import type { Answer, Replier } from '../ports.js';
 import { neutraliseMentions } from '../text/mentions.js';
 import { fileNameMarkdown, slackFileName } from '../text/names.js';
 import { redactSecrets } from '../text/redact.js';
 import { codeFence, escapeMrkdwn, splitMarkdown, tail } from '../text/slack-markdown.js';
-import type { Answer, Replier } from '../turn.js';
 import { ACTIONS, button, messageKeyValue } from './actions.js';
 import { slackErrorCode } from './errors.js';
 import { startProgress } from './progress.js';

@@ -5,7 +5,7 @@
  * message text additionally through mention neutralising. Nothing is cut silently: a run whose code or output
  * does not fit is shown shortened with a pointer to a `run-<n>.txt` file holding all of it.
  */
-import type { CodeRun } from '../claude/result.js';
+import type { CodeRun } from '../domain.js';
 import { neutraliseMentions } from '../text/mentions.js';
 import { redactSecrets } from '../text/redact.js';
 import { codeFence, splitMarkdown, tail } from '../text/slack-markdown.js';

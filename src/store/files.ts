@@ -1,14 +1,5 @@
+import type { ThreadFile } from '../domain.js';
 import type { Db } from './db.js';
-
-export interface ThreadFile {
-  slackFileId: string;
-  anthropicFileId: string;
-  name: string;
-  sizeBytes: number;
-  mimeType: string;
-  /** Container the file was last attached to with a container_upload block. */
-  containerId: string | null;
-}
 
 /** Input files of a thread: Slack file id → Anthropic Files API id, uploaded once per thread. */
 export function createFileStore(db: Db) {

@@ -5,6 +5,7 @@ import { createHealthProbe } from './health.js';
 import { createHistoryStore } from './history.js';
 import { createInbox } from './inbox.js';
 import { createProfilingMarks } from './profiling.js';
+import { createReports } from './reports.js';
 import { createThreadStore } from './threads.js';
 import { createUsageStore } from './usage.js';
 
@@ -29,6 +30,8 @@ export function createStore(db: Db) {
     /** Runs `fn` in one write transaction: every write in it lands, or none does. */
     atomically: <T>(fn: () => T): T => db.transaction(fn).immediate(),
     profiling: createProfilingMarks(db),
+    /** Read-only usage and failure reports for the App Home. */
+    reports: createReports(db),
     /** Stores a finished turn and marks its inbox row as saved, atomically. */
     saveTurn(
       source: { channelId: string; messageTs: string },

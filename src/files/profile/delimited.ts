@@ -4,7 +4,7 @@
  */
 import type { DataKind } from '../policy.js';
 import { TextFile } from './encoding.js';
-import type { DataProfile } from './index.js';
+import type { DataProfile } from './profile.js';
 import { type ColumnStats, classifyText, MAX_COLUMNS, MAX_NAME_CHARS, Table } from './types.js';
 import { formatCount, plural } from './wording.js';
 

@@ -10,7 +10,7 @@
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { DataKind } from '../policy.js';
-import type { DataProfile } from './index.js';
+import type { DataProfile } from './profile.js';
 import type { ProfileJob, WorkerMessage } from './worker.js';
 
 export interface ProfilerLimits {

@@ -20,7 +20,7 @@ import {
   type SheetCell,
   type SheetRow,
 } from './header.js';
-import type { ColumnProfile, DataProfile } from './index.js';
+import type { ColumnProfile, DataProfile } from './profile.js';
 import { type ColumnStats, classifyText, INTEGER, isNullText, MAX_COLUMNS, Table } from './types.js';
 import { errorText, formatCount, plural } from './wording.js';
 import { attributes, decodeXml, type XmlHandler, XmlLimitError, XmlTokenizer } from './xml.js';

@@ -2,17 +2,17 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { WebClient } from '@slack/web-api';
-import { deleteFile, downloadOutputFile, uploadInputFile } from '../claude/files.js';
-import { threadKeyOf } from '../domain.js';
-import type { Logger } from '../log.js';
-import { downloadSlackFile, FileDownloadError } from '../slack/download.js';
-import { slackErrorCode } from '../slack/errors.js';
-import type { ProfilingMarks } from '../store/profiling.js';
-import type { FileGateway } from '../turn.js';
-import { checkSlackFile, type DataKind, type SlackFileRef } from './policy.js';
-import { formatReceipt } from './profile/index.js';
-import { type ProfilerLimits, profileIsolated, unprofiled } from './profile/isolated.js';
-import type { TempFiles } from './temp.js';
+import { deleteFile, downloadOutputFile, uploadInputFile } from './claude/files.js';
+import { type SlackFileRef, threadKeyOf } from './domain.js';
+import { checkSlackFile, type DataKind } from './files/policy.js';
+import { formatReceipt } from './files/profile/index.js';
+import { type ProfilerLimits, profileIsolated, unprofiled } from './files/profile/isolated.js';
+import type { TempFiles } from './files/temp.js';
+import type { Logger } from './log.js';
+import type { FileGateway } from './ports.js';
+import { downloadSlackFile, FileDownloadError } from './slack/download.js';
+import { slackErrorCode } from './slack/errors.js';
+import type { ProfilingMarks } from './store/profiling.js';
 
 export interface FileGatewayOptions {
   slack: WebClient;

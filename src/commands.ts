@@ -1,5 +1,6 @@
 import type { ThreadMessage } from './domain.js';
 import { threadKeyOf } from './domain.js';
+import { formatList } from './files/formats.js';
 import type { FileGateway, Replier, TurnOutcome } from './ports.js';
 import { forgetThread } from './retention.js';
 import type { Store } from './store/index.js';
@@ -122,7 +123,7 @@ function helpText(maxFileMb: number): string {
   return [
     '👋 I answer data questions by running code in a sandbox that belongs to this thread.',
     '• Mention me with a question; follow-ups in the same thread need no mention and reuse the same sandbox.',
-    `• Upload CSV, TSV, XLSX, XLS, JSON, JSONL, Parquet or TXT files (up to ${maxFileMb} MB) to the thread; charts and files I make come back here.`,
+    `• Upload ${formatList()} files (up to ${maxFileMb} MB) to the thread; charts and files I make come back here.`,
     '• The sandbox has no internet access and cannot install packages.',
     '• Commands: `help`, `reset` (fresh sandbox, files re-attached), `usage` (tokens and estimated cost), `forget` (delete this thread’s data), `retry` (re-run the last failed question).',
   ].join('\n');

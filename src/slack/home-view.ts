@@ -4,6 +4,7 @@
  * characters, header text at most 150.
  */
 import type { HomeView, KnownBlock } from '@slack/types';
+import { formatList } from '../files/formats.js';
 import type { ChannelUsage, Failure } from '../ports.js';
 import { formatTokens, oneLine } from '../text/format.js';
 import { escapeMrkdwn } from '../text/slack-markdown.js';
@@ -41,7 +42,7 @@ export function buildHomeView(input: HomeViewInput = {}): HomeView {
       [
         `• *Mention me in a channel* with a question: ${bot} which region grew fastest last quarter? ` +
           '(Invite me to the channel first.)',
-        '• *Upload your data* into the thread: CSV, TSV, XLSX, JSON, JSONL or Parquet files.',
+        `• *Upload your data* into the thread: ${formatList()} files.`,
         '• *Follow up in the same thread* — no mention needed. The thread keeps its files, variables and ' +
           'earlier results.',
         '• *Message me directly* for questions you would rather ask in private.',

@@ -1,6 +1,7 @@
 import type { AnyChunk, KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import type { CodeRun, StepEvent, ThreadMessage } from '../domain.js';
+import { DATA_EXTENSIONS } from '../files/formats.js';
 import type { Logger } from '../log.js';
 import type { Progress } from '../ports.js';
 import { slackFileName } from '../text/names.js';
@@ -24,10 +25,17 @@ interface Step {
  * A short human label for a code run: what it reads, computes or draws. Redacted here, before any cut: a label is
  * an excerpt of the code, and a cut could leave a token's tail without the prefix a pattern needs.
  */
+/** A data file's name in code, quoted or not: `sales.csv`, "q3.xlsx". */
+const DATA_FILE_NAME = new RegExp(
+  // Longest first, so `q3.jsonl` is not read as `q3.json`.
+  `['"]?([\\w.-]+\\.(?:${[...DATA_EXTENSIONS].sort((x, y) => y.length - x.length).join('|')}))['"]?`,
+  'i',
+);
+
 export function stepLabel(kind: CodeRun['kind'], code: string): string {
   const input = redactSecrets(code);
   const text = input.toLowerCase();
-  const file = input.match(/['"]?([\w.-]+\.(?:csv|tsv|xlsx|xls|jsonl?|parquet|txt))['"]?/i)?.[1];
+  const file = input.match(DATA_FILE_NAME)?.[1];
   if (kind === 'file_edit') {
     const path = input.split('\n')[0]!.split(' ').slice(1).join(' ');
     const name = path.split('/').pop();

@@ -9,7 +9,7 @@
  * Uploaded bytes are untrusted, so the bot never calls `profileFile` on its own event loop: it goes through
  * `profileIsolated` (./isolated.ts), which runs it in a worker thread (./worker.ts) with a time and memory limit.
  */
-import type { DataKind } from '../policy.js';
+import type { DataKind } from '../formats.js';
 import { profileDelimited } from './delimited.js';
 import { profileJson, profileJsonLines } from './json.js';
 import { profileParquet } from './parquet.js';

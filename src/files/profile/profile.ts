@@ -1,4 +1,4 @@
-import type { DataKind } from '../policy.js';
+import type { DataKind } from '../formats.js';
 
 /** What profiling found in one file: the shape its receipt describes. */
 export interface ColumnProfile {

@@ -9,7 +9,7 @@
  * element stack is kept, so nesting costs nothing. A bound that changes what the receipt says is named in a note.
  */
 import { open } from 'node:fs/promises';
-import type { DataKind } from '../policy.js';
+import type { DataKind } from '../formats.js';
 import { readAt } from './bytes.js';
 import {
   chooseHeader,

@@ -2,7 +2,7 @@ import type { Command } from './commands.js';
 import { parseCommand } from './commands.js';
 import { type ThreadMessage, threadKeyOf } from './domain.js';
 import type { Logger } from './log.js';
-import type { Replier, TurnOutcome } from './ports.js';
+import type { FailureCode, Replier, TurnOutcome } from './ports.js';
 import { messageKeyValue } from './slack/actions.js';
 import { databaseFault, faultReason, type Store } from './store/index.js';
 import type { Worker } from './worker.js';
@@ -102,43 +102,64 @@ export function createIntake(deps: IntakeDeps) {
     const stop = new AbortController();
     running.set(key, stop);
     try {
-      store.inbox.markRunning(msg.channelId, msg.messageTs);
-      const command = msg.addressed ? parseCommand(msg.text) : null;
-      const outcome = command
-        ? await deps.runCommand(msg, command)
-        : await deps.runTurn(msg, AbortSignal.any([timeout, shutdown.signal, stop.signal]));
-      if (outcome.status === 'answered') record(msg, 'done');
-      else record(msg, 'failed', outcome.error);
-    } catch (err) {
-      // Which signal fired says what happened; any other error is a fault, never an abort.
-      if (shutdown.signal.aborted) {
-        record(msg, 'queued'); // picked up again on the next start
-      } else if (stop.signal.aborted) {
-        record(msg, 'failed', 'stopped');
-        await report(msg, "🛑 Stopped. The thread's sandbox is kept, so you can ask again or retry.");
-      } else {
-        const timedOut = timeout.aborted;
-        const fault = timedOut ? undefined : databaseFault(err);
-        log.error({ err, fault, threadKey: threadKeyOf(msg), eventId: msg.eventId, timedOut }, 'turn failed');
-        const error = timedOut
-          ? 'timeout'
-          : fault
-            ? `database ${fault}`
-            : err instanceof Error
-              ? err.name
-              : 'unknown';
-        record(msg, 'failed', error);
-        await report(
-          msg,
-          timedOut
-            ? `⏱️ This took longer than the ${formatDuration(deps.turnTimeoutMs)} limit, so I stopped it. ${RETRY_HINT}`
-            : fault
-              ? `💾 I couldn't finish this: ${faultReason(fault)}. An admin has been told in the logs. ${RETRY_HINT}`
-              : `⚠️ Something went wrong while answering this; the error was logged. ${RETRY_HINT}`,
-        );
+      let outcome: TurnOutcome;
+      try {
+        store.inbox.markRunning(msg.channelId, msg.messageTs);
+        const command = msg.addressed ? parseCommand(msg.text) : null;
+        outcome = command
+          ? await deps.runCommand(msg, command)
+          : await deps.runTurn(msg, AbortSignal.any([timeout, shutdown.signal, stop.signal]));
+      } catch (err) {
+        // Which signal fired says what happened; any other error is a crash, never an abort.
+        if (shutdown.signal.aborted) {
+          record(msg, 'queued'); // picked up again on the next start
+          return;
+        }
+        outcome = stop.signal.aborted
+          ? { status: 'stopped' }
+          : timeout.aborted
+            ? { status: 'timed_out' }
+            : { status: 'crashed', error: err };
       }
+      await settle(msg, outcome);
     } finally {
       running.delete(key);
+    }
+  }
+
+  /** Records how the message ended and, unless the turn already told the thread, says so there. */
+  async function settle(msg: ThreadMessage, outcome: TurnOutcome): Promise<void> {
+    switch (outcome.status) {
+      case 'answered':
+        return record(msg, 'done');
+      case 'failed':
+        return record(msg, 'failed', outcome.code);
+      case 'stopped':
+        record(msg, 'failed', 'stopped');
+        return report(msg, "🛑 Stopped. The thread's sandbox is kept, so you can ask again or retry.");
+      case 'timed_out':
+        log.error({ threadKey: threadKeyOf(msg), eventId: msg.eventId, timedOut: true }, 'turn failed');
+        record(msg, 'failed', 'timeout');
+        return report(
+          msg,
+          `⏱️ This took longer than the ${formatDuration(deps.turnTimeoutMs)} limit, so I stopped it. ${RETRY_HINT}`,
+        );
+      case 'crashed': {
+        const { error: err } = outcome;
+        const fault = databaseFault(err);
+        log.error(
+          { err, fault, threadKey: threadKeyOf(msg), eventId: msg.eventId, timedOut: false },
+          'turn failed',
+        );
+        // A crash that is not the database's is stored by its error's name, for the App Home.
+        record(msg, 'failed', fault ? `database ${fault}` : err instanceof Error ? err.name : 'unknown');
+        return report(
+          msg,
+          fault
+            ? `💾 I couldn't finish this: ${faultReason(fault)}. An admin has been told in the logs. ${RETRY_HINT}`
+            : `⚠️ Something went wrong while answering this; the error was logged. ${RETRY_HINT}`,
+        );
+      }
     }
   }
 
@@ -154,7 +175,8 @@ export function createIntake(deps: IntakeDeps) {
   function record(
     msg: ThreadMessage,
     status: 'queued' | 'done' | 'failed',
-    error: string | null = null,
+    /** A FailureCode, or for a crash that is not the database's, its error's name. */
+    error: FailureCode | (string & {}) | null = null,
   ): void {
     const { channelId, messageTs } = msg;
     const write = () =>

@@ -78,7 +78,51 @@ export interface FileGateway {
   removeLocalCopies(threadKey: string): Promise<void>;
 }
 
-export type TurnOutcome = { status: 'answered' } | { status: 'failed'; error: string };
+/** What went wrong with the database itself, as opposed to a bug in a query (store/faults.ts classifies). */
+export type DatabaseFault = 'full' | 'read-only' | 'locked' | 'io';
+
+/** How a request to Claude fails, as the user is told (claude/errors.ts maps the SDK's errors onto these). */
+export type ClaudeFailure =
+  | 'overloaded'
+  | 'rate_limited'
+  | 'timeout'
+  | 'connection'
+  | 'auth'
+  | 'bad_request'
+  | 'too_large'
+  | 'server';
+
+/**
+ * Why a message ended failed, one code per failure the user is shown; stored as its inbox row's last_error and
+ * listed to admins on the App Home.
+ */
+export type FailureCode =
+  /** "⚠️ I couldn't answer: …" */
+  | ClaudeFailure
+  /** "Claude declined to answer this question." */
+  | 'refusal'
+  /** "💾 I couldn't save this answer / finish this: …" */
+  | `database ${DatabaseFault}`
+  /** "⏳ I'm busy with … other questions right now." */
+  | 'busy'
+  /** "♻️ I was restarted while posting the answer …" or "⚠️ I was interrupted … times …" */
+  | 'interrupted'
+  /** "🛑 Stopped." */
+  | 'stopped'
+  /** "⏱️ This took longer than the … limit, so I stopped it." */
+  | 'timeout';
+
+/**
+ * How one message ended. A turn or command returns `answered` or `failed` (it has told the thread why); intake
+ * turns what was thrown into `stopped` (the Stop button), `timed_out` (the turn's limit) or `crashed` (anything
+ * else, e.g. a database fault or a bug), by which signal fired: a crash is never reported as stopped.
+ */
+export type TurnOutcome =
+  | { status: 'answered' }
+  | { status: 'failed'; code: FailureCode }
+  | { status: 'stopped' }
+  | { status: 'timed_out' }
+  | { status: 'crashed'; error: unknown };
 
 /** Usage of one channel (DMs are channels too: their ids start with D). */
 export interface ChannelUsage {

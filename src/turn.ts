@@ -15,8 +15,8 @@ import {
   threadKeyOf,
 } from './domain.js';
 import type { Logger } from './log.js';
-import type { FileGateway, OutputFile, Progress, Replier, TurnOutcome } from './ports.js';
-import { type DatabaseFault, databaseFault, faultReason, type Store } from './store/index.js';
+import type { DatabaseFault, FileGateway, OutputFile, Progress, Replier, TurnOutcome } from './ports.js';
+import { databaseFault, faultReason, type Store } from './store/index.js';
 import { formatTokens } from './text/format.js';
 import { fileNameMarkdown } from './text/names.js';
 import { redactDeep } from './text/redact.js';
@@ -92,10 +92,10 @@ export async function runTurn(
     // database write that failed) is a fault: the caller reports it as a failure, with Retry.
     const aborted = signal?.aborted === true || (err instanceof AnalystError && err.code === 'aborted');
     await progress.finish(aborted ? 'stopped' : 'failed');
-    if (aborted || !(err instanceof AnalystError)) throw err;
+    if (aborted || !(err instanceof AnalystError) || err.code === 'aborted') throw err;
     const keep = err.transient ? ' Your question is kept: reply `retry` in this thread to try again.' : '';
     await replier.failure(msg, `⚠️ I couldn't answer: ${err.userMessage}${keep}`);
-    return { status: 'failed', error: err.code };
+    return { status: 'failed', code: err.code };
   }
 
   const runs = collectRuns(result.assistantContent);
@@ -110,7 +110,7 @@ export async function runTurn(
     // A refused turn is dropped from history so it cannot steer later answers.
     await progress.finish('failed');
     await replier.failure(msg, 'Claude declined to answer this question.');
-    return { status: 'failed', error: 'refusal' };
+    return { status: 'failed', code: 'refusal' };
   }
   if (saveFault) {
     // The answer exists and cost tokens: it is posted rather than lost, but flagged, and the turn ends failed.
@@ -147,7 +147,7 @@ export async function runTurn(
     },
     'turn answered',
   );
-  return saveFault ? { status: 'failed', error: `database ${saveFault}` } : { status: 'answered' };
+  return saveFault ? { status: 'failed', code: `database ${saveFault}` } : { status: 'answered' };
 }
 
 /**

@@ -10,7 +10,7 @@ import { createThreadStore } from './threads.js';
 import { createUsageStore } from './usage.js';
 
 export { openDatabase } from './db.js';
-export { type DatabaseFault, databaseFault, faultReason } from './faults.js';
+export { databaseFault, faultReason } from './faults.js';
 export type { DatabaseHealth } from './health.js';
 
 /** All repositories over one database; the only place SQL lives. */

@@ -17,7 +17,7 @@ export async function forgetThread(deps: ForgetDeps, threadKey: string): Promise
     ...files.map((f) => deps.files.deleteFile(f.anthropicFileId)),
     deps.files.removeLocalCopies(threadKey),
   ]);
-  deps.store.threads.delete(threadKey); // history and files cascade
+  deps.store.forget(threadKey);
   return files.length;
 }
 

@@ -32,6 +32,16 @@ export function createStore(db: Db) {
     profiling: createProfilingMarks(db),
     /** Read-only usage and failure reports for the App Home. */
     reports: createReports(db),
+    /**
+     * Deletes everything stored for a thread, in one transaction: the thread row (history and files cascade) and
+     * its finished inbox rows, which hold the messages' text. Usage counts stay, for the reports.
+     */
+    forget(threadKey: string): void {
+      db.transaction(() => {
+        threads.delete(threadKey);
+        inbox.removeFinished(threadKey);
+      })();
+    },
     /** Stores a finished turn and marks its inbox row as saved, atomically. */
     saveTurn(
       source: { channelId: string; messageTs: string },

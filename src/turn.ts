@@ -21,6 +21,7 @@ import { formatTokens } from './text/format.js';
 import { fileNameMarkdown } from './text/names.js';
 import { redactDeep } from './text/redact.js';
 import { redactOutputFile } from './text/redact-file.js';
+import { TURN } from './text/wording.js';
 
 export interface TurnDeps {
   store: Store;
@@ -70,9 +71,7 @@ export async function runTurn(
   if (receipts.length > 0 || fileNotices.length > 0 || !question) {
     // Receipts (rows × columns, column types) and refusals right away; without a question this is the
     // whole reply, and the files are used from the next question on.
-    const hint = question
-      ? []
-      : [receipts.length > 0 ? 'Ask me anything about it.' : 'Ask me a question about your data.'];
+    const hint = question ? [] : [receipts.length > 0 ? TURN.askAboutIt : TURN.askAQuestion];
     await replier.notice(msg, [...receipts, ...fileNotices, ...hint].join('\n\n'));
   }
   if (!question || !progress) {
@@ -93,8 +92,7 @@ export async function runTurn(
     const aborted = signal?.aborted === true || (err instanceof AnalystError && err.code === 'aborted');
     await progress.finish(aborted ? 'stopped' : 'failed');
     if (aborted || !(err instanceof AnalystError) || err.code === 'aborted') throw err;
-    const keep = err.transient ? ' Your question is kept: reply `retry` in this thread to try again.' : '';
-    await replier.failure(msg, `⚠️ I couldn't answer: ${err.userMessage}${keep}`);
+    await replier.failure(msg, TURN.couldNotAnswer(err.userMessage, err.transient));
     return { status: 'failed', code: err.code };
   }
 
@@ -102,22 +100,17 @@ export async function runTurn(
   const saveFault = saveTurn(deps, msg, { turnId, threadKey, files, runs, result }, log);
   if (result.containerReplaced) {
     const restored = files.map((f) => fileNameMarkdown(f.name)).join(', ') || 'none';
-    notices.unshift(
-      `♻️ This thread's sandbox had expired, so I started a new one: earlier variables were reset. Files restored: ${restored}.`,
-    );
+    notices.unshift(TURN.sandboxReplaced(restored));
   }
   if (result.stopReason === 'refusal') {
     // A refused turn is dropped from history so it cannot steer later answers.
     await progress.finish('failed');
-    await replier.failure(msg, 'Claude declined to answer this question.');
+    await replier.failure(msg, TURN.refused);
     return { status: 'failed', code: 'refusal' };
   }
   if (saveFault) {
     // The answer exists and cost tokens: it is posted rather than lost, but flagged, and the turn ends failed.
-    notices.unshift(
-      `💾 I couldn't save this answer: ${faultReason(saveFault)}. Follow-ups in this thread won't know about it. ` +
-        'An admin has been told in the logs; press Retry to ask again once it is fixed.',
-    );
+    notices.unshift(TURN.notSaved(faultReason(saveFault)));
   }
   notices.push(...stopNotices(result));
 
@@ -127,7 +120,7 @@ export async function runTurn(
   await progress.finish(failed ? 'failed' : 'answered');
   await replier.answer(msg, {
     turnId,
-    markdown: answerText(result.assistantContent) || '_(Claude gave no written answer.)_',
+    markdown: answerText(result.assistantContent) || TURN.noWrittenAnswer,
     runs,
     notices,
     outputs,
@@ -283,21 +276,15 @@ async function ingestFiles(
     if (r.ok) {
       deps.store.files.add(threadKey, r.file);
       receipts.push(r.receipt);
-    } else notices.push(`🚫 I couldn't use **${fileNameMarkdown(r.name)}**: ${r.reason}`);
+    } else notices.push(TURN.fileRefused(fileNameMarkdown(r.name), r.reason));
   }
   return { receipts, notices };
 }
 
 function stopNotices(r: Awaited<ReturnType<Analyst['ask']>>): string[] {
-  if (r.hitContinuationLimit)
-    return [
-      '⏸️ Claude was still working when the continuation limit was reached; the answer may be incomplete.',
-    ];
-  if (r.stopReason === 'max_tokens')
-    return ['✂️ The answer was cut off at the output token limit (ANTHROPIC_MAX_TOKENS).'];
-  if (r.stopReason === 'model_context_window_exceeded') {
-    return ["✂️ This thread no longer fits in Claude's context window; start a new thread for a fresh start."];
-  }
+  if (r.hitContinuationLimit) return [TURN.continuationLimit];
+  if (r.stopReason === 'max_tokens') return [TURN.outputTokenLimit];
+  if (r.stopReason === 'model_context_window_exceeded') return [TURN.contextWindowFull];
   return [];
 }
 
@@ -317,7 +304,7 @@ async function fetchOutputs(
       return [file];
     }
     log.warn({ fileId: ids[i], err: String(s.reason) }, 'could not fetch output file');
-    notices.push(`⚠️ One output file (${ids[i]}) could not be fetched from the sandbox.`);
+    notices.push(TURN.outputNotFetched(ids[i]!));
     return [];
   });
 }

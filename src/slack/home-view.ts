@@ -8,6 +8,7 @@ import { formatList } from '../files/formats.js';
 import type { ChannelUsage, Failure } from '../ports.js';
 import { formatTokens, oneLine } from '../text/format.js';
 import { escapeMrkdwn } from '../text/slack-markdown.js';
+import { plural } from '../text/wording.js';
 
 export const MAX_HOME_BLOCKS = 100;
 export const MAX_SECTION_TEXT = 3_000;
@@ -90,9 +91,9 @@ function adminBlocks(report: AdminReport): KnownBlock[] {
 function usageLine(u: ChannelUsage): string {
   const cached = u.cacheReadInputTokens + u.cacheCreationInputTokens;
   return (
-    `${channelLabel(u.channelId)} — *${u.turns}* turn${u.turns === 1 ? '' : 's'} · ` +
+    `${channelLabel(u.channelId)} — ${plural(u.turns, 'turn', (n) => `*${n}*`)} · ` +
     `${formatTokens(u.inputTokens)} in${cached > 0 ? ` (+${formatTokens(cached)} cached)` : ''} · ` +
-    `${formatTokens(u.outputTokens)} out · ${u.codeRuns} code run${u.codeRuns === 1 ? '' : 's'}`
+    `${formatTokens(u.outputTokens)} out · ${plural(u.codeRuns, 'code run')}`
   );
 }
 

@@ -7,6 +7,7 @@ import type { Progress } from '../ports.js';
 import { slackFileName } from '../text/names.js';
 import { redactSecrets } from '../text/redact.js';
 import { escapeMrkdwn } from '../text/slack-markdown.js';
+import { plural } from '../text/wording.js';
 import { ACTIONS, button, messageKeyValue } from './actions.js';
 import { slackErrorCode } from './errors.js';
 
@@ -69,7 +70,7 @@ export function renderProgress(steps: readonly Step[], state: State, stopValue: 
   const shown = steps.slice(-MAX_STEPS_SHOWN);
   const folded = steps.length - shown.length;
   const lines = shown.map((s) => `${ICON[s.status]} ${escapeMrkdwn(s.label)}`);
-  if (folded > 0) lines.unshift(`… ${folded} earlier step${folded === 1 ? '' : 's'}`);
+  if (folded > 0) lines.unshift(`… ${plural(folded, 'earlier step')}`);
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: HEADLINE[state] } }];
   if (lines.length > 0)
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: lines.join('\n').slice(0, 2_900) }] });

@@ -14,10 +14,11 @@ const ADAPTERS = ['slack', 'claude', 'store'];
 /** Formats, policy and profiling: adapters may import it; it imports no adapter. */
 const LIBRARY = 'files';
 /**
- * The use case: Slack and the file gateway reach it only through src/ports.ts, and it imports neither slack/ nor
- * files/. (It still calls claude/ request building and the store directly.)
+ * The use case and its application services: adapters reach them only through src/ports.ts, and they import
+ * neither slack/ nor the file gateway. (turn.ts still calls claude/ request building and the store directly.)
  */
-const USE_CASE = 'turn.ts';
+const APPLICATION = ['turn.ts', 'intake.ts', 'commands.ts', 'retention.ts', 'worker.ts'];
+const GATEWAY = 'file-gateway.ts';
 /**
  * Where Bolt and the Slack Web API may be imported: the Slack adapter and the composition side (the file
  * gateway composes a Slack download with a Files API upload, so it is composition too).
@@ -131,11 +132,11 @@ export function forbiddenEdges(modules: Module[]): string[] {
       const to = folderOf(target);
       if (ADAPTERS.includes(from) && ADAPTERS.includes(to) && from !== to)
         found.push(`adapter imports another adapter: ${m.file} -> ${target}`);
-      if ((ADAPTERS.includes(from) || from === LIBRARY) && target === USE_CASE)
+      if ((ADAPTERS.includes(from) || from === LIBRARY) && APPLICATION.includes(target))
         found.push(`adapter imports the use case (import src/ports.ts instead): ${m.file} -> ${target}`);
-      if (from === LIBRARY && ADAPTERS.includes(to))
+      if (from === LIBRARY && (ADAPTERS.includes(to) || target === GATEWAY))
         found.push(`files/ imports an adapter: ${m.file} -> ${target}`);
-      if (m.file === USE_CASE && (to === 'slack' || to === LIBRARY))
+      if (APPLICATION.includes(m.file) && (to === 'slack' || target === GATEWAY))
         found.push(`the use case imports an adapter: ${m.file} -> ${target}`);
     }
     if (from !== 'store' && m.packages.includes('better-sqlite3'))

@@ -29,6 +29,18 @@ export interface ThreadMessage extends ThreadRef {
 }
 
 /**
+ * Names one inbox message: "channel|ts". Intake keys running turns by it; Stop and Retry buttons carry it as their
+ * value, never trusted beyond a lookup in the same channel.
+ */
+export const messageKeyValue = (msg: Pick<ThreadMessage, 'channelId' | 'messageTs'>) =>
+  `${msg.channelId}|${msg.messageTs}`;
+
+export function parseMessageKey(value: string): { channelId: string; messageTs: string } | undefined {
+  const [channelId, messageTs, ...rest] = value.split('|');
+  return channelId && messageTs && rest.length === 0 ? { channelId, messageTs } : undefined;
+}
+
+/**
  * The fields of a Slack `files[]` entry (or a `files.info` result) that the policy reads. Declared here because
  * `@slack/types` does not export its file type, and because Slack Connect stubs carry little more than `id`.
  */

@@ -1,9 +1,8 @@
 import type { Command } from './commands.js';
 import { parseCommand } from './commands.js';
-import { type ThreadMessage, threadKeyOf } from './domain.js';
+import { messageKeyValue, type ThreadMessage, threadKeyOf } from './domain.js';
 import type { Logger } from './log.js';
 import type { FailureCode, Replier, TurnOutcome } from './ports.js';
-import { messageKeyValue } from './slack/actions.js';
 import { databaseFault, faultReason, type Store } from './store/index.js';
 import { INTAKE } from './text/wording.js';
 import type { Worker } from './worker.js';

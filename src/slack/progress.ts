@@ -1,6 +1,6 @@
 import type { AnyChunk, KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import type { CodeRun, StepEvent, ThreadMessage } from '../domain.js';
+import { type CodeRun, messageKeyValue, type StepEvent, type ThreadMessage } from '../domain.js';
 import { DATA_EXTENSIONS } from '../files/formats.js';
 import type { Logger } from '../log.js';
 import type { Progress } from '../ports.js';
@@ -8,7 +8,7 @@ import { slackFileName } from '../text/names.js';
 import { redactSecrets } from '../text/redact.js';
 import { escapeMrkdwn } from '../text/slack-markdown.js';
 import { plural } from '../text/wording.js';
-import { ACTIONS, button, messageKeyValue } from './actions.js';
+import { ACTIONS, button } from './actions.js';
 import { slackErrorCode } from './errors.js';
 
 /** chat.update is Tier 3; one update per second per thread keeps well inside it. */

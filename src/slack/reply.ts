@@ -1,6 +1,6 @@
 import type { Button, KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import type { CodeRun, ThreadMessage, ThreadRef } from '../domain.js';
+import { type CodeRun, messageKeyValue, type ThreadMessage, type ThreadRef } from '../domain.js';
 import type { Logger } from '../log.js';
 import type { Answer, Replier } from '../ports.js';
 import { neutraliseMentions } from '../text/mentions.js';
@@ -8,7 +8,7 @@ import { fileNameMarkdown, slackFileName } from '../text/names.js';
 import { redactSecrets } from '../text/redact.js';
 import { codeFence, escapeMrkdwn, splitMarkdown, tail } from '../text/slack-markdown.js';
 import { plural } from '../text/wording.js';
-import { ACTIONS, button, messageKeyValue } from './actions.js';
+import { ACTIONS, button } from './actions.js';
 import { slackErrorCode } from './errors.js';
 import { startProgress } from './progress.js';
 

@@ -52,6 +52,8 @@ describe('check-imports', () => {
   it('flags an adapter importing another adapter or the use case, and files/ importing an adapter', () => {
     const found = check({
       'turn.ts': 'export const t = 1;\n',
+      'intake.ts': "import { ACTIONS } from './slack/actions.js';\n",
+      'slack/actions.ts': 'export const ACTIONS = {};\n',
       'slack/progress.ts': "import type { Row } from '../store/rows.js';\n",
       'store/rows.ts': 'export type Row = number;\n',
       'claude/ask.ts': "import { t } from '../turn.js';\n",
@@ -60,6 +62,7 @@ describe('check-imports', () => {
     expect(found).toEqual([
       'adapter imports the use case (import src/ports.ts instead): claude/ask.ts -> turn.ts',
       'files/ imports an adapter: files/gateway.ts -> slack/progress.ts',
+      'the use case imports an adapter: intake.ts -> slack/actions.ts',
       'adapter imports another adapter: slack/progress.ts -> store/rows.ts',
     ]);
   });

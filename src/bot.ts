@@ -1,14 +1,17 @@
+import type Anthropic from '@anthropic-ai/sdk';
 import { App } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { createAnalyst } from './claude/analyst.js';
 import { createAnthropicClient } from './claude/client.js';
+import { collectRuns } from './claude/result.js';
 import { runCommand } from './commands.js';
 import type { Config } from './config.js';
-import { createFileGateway } from './files/gateway.js';
+import { createFileGateway } from './file-gateway.js';
 import { createTempFiles } from './files/temp.js';
 import { startHealth } from './health.js';
 import { createIntake } from './intake.js';
 import type { Logger } from './log.js';
+import type { TurnRuns } from './ports.js';
 import { startRetention } from './retention.js';
 import { createAdminCheck } from './slack/admins.js';
 import { boltLogger } from './slack/bolt-logger.js';
@@ -18,8 +21,7 @@ import { registerListeners } from './slack/listeners/index.js';
 import { registerShowCode } from './slack/listeners/show-code.js';
 import { createSlackReplier } from './slack/reply.js';
 import { checkAnthropic, checkBotToken, hostOf, verifyStartup } from './startup.js';
-import { createStore, openDatabase } from './store/index.js';
-import { createReports } from './store/reports.js';
+import { createStore, openDatabase, type Store } from './store/index.js';
 import { runTurn } from './turn.js';
 import { createWorker } from './worker.js';
 
@@ -192,8 +194,8 @@ export async function createBot(config: Config, log: Logger) {
     log,
   });
   registerAssistant(app, { receive: intake.receive, log });
-  registerShowCode(app, { store, log });
-  registerAppHome(app, { reports: createReports(db), isAdmin, log });
+  registerShowCode(app, { runsOf: turnRuns(store), log });
+  registerAppHome(app, { reports: store.reports, isAdmin, log });
 
   return {
     app,
@@ -239,5 +241,22 @@ export async function createBot(config: Config, log: Logger) {
   };
 }
 export type Bot = Awaited<ReturnType<typeof createBot>>;
+
+/** "Show code": the code runs of one stored answer, read from its thread's history only. */
+function turnRuns(store: Store): TurnRuns {
+  return (threadKey, turnId) => {
+    const entries = store.history
+      .list(threadKey)
+      .filter((e) => e.turnId === turnId && e.message.role === 'assistant');
+    if (entries.length === 0) return undefined;
+    return collectRuns(
+      entries.flatMap((e) =>
+        typeof e.message.content === 'string'
+          ? []
+          : (e.message.content as unknown as Anthropic.ContentBlock[]),
+      ),
+    );
+  };
+}
 
 /** Whether the database answers a query: the one check /healthz runs against the database. */

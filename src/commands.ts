@@ -1,10 +1,12 @@
 import type { ThreadMessage } from './domain.js';
 import { threadKeyOf } from './domain.js';
+import { formatList } from './files/formats.js';
+import type { FileGateway, Replier, TurnOutcome } from './ports.js';
 import { estimateCost, formatUsd, MIN_CONTAINER_MINUTES, type Prices, totalInputTokens } from './pricing.js';
 import { forgetThread } from './retention.js';
 import type { Store } from './store/index.js';
 import { formatTokens } from './text/format.js';
-import type { FileGateway, Replier, TurnOutcome } from './turn.js';
+import { COMMAND } from './text/wording.js';
 
 export const COMMANDS = ['help', 'reset', 'usage', 'forget', 'retry'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -40,19 +42,12 @@ export async function runCommand(
   const threadKey = threadKeyOf(msg);
   switch (command) {
     case 'help':
-      await replier.notice(msg, helpText(deps.maxFileMb));
+      await replier.notice(msg, COMMAND.help(formatList(), deps.maxFileMb));
       break;
     case 'reset': {
       store.threads.setContainer(threadKey, null, null);
       const files = store.files.list(threadKey);
-      await replier.notice(
-        msg,
-        `🧹 Started a fresh sandbox for this thread: earlier variables and intermediate files are gone.${
-          files.length > 0
-            ? ` ${files.length} file${files.length === 1 ? '' : 's'} will be re-attached with the next question.`
-            : ''
-        }`,
-      );
+      await replier.notice(msg, COMMAND.reset(files.length));
       break;
     }
     case 'usage': {
@@ -72,39 +67,23 @@ export async function runCommand(
     }
     case 'forget': {
       const deleted = await forgetThread(deps, threadKey);
-      await replier.notice(
-        msg,
-        `🗑️ Forgotten: this thread's history, its sandbox reference and ${deleted} uploaded file${deleted === 1 ? '' : 's'} were deleted. Mention me to start over.`,
-      );
+      await replier.notice(msg, COMMAND.forgotten(deleted));
       break;
     }
     case 'retry': {
       const failed = store.inbox.lastFailed(threadKey);
       if (!failed) {
-        await replier.notice(msg, 'There is no failed question in this thread to retry.');
+        await replier.notice(msg, COMMAND.nothingToRetry);
         break;
       }
       if (failed.message.userId !== msg.userId && !(await deps.isAdmin(msg.userId))) {
-        await replier.notice(
-          msg,
-          'Only the person who asked the last failed question, or a workspace admin, can retry it.',
-        );
+        await replier.notice(msg, COMMAND.notYoursToRetry);
         break;
       }
       deps.retry(failed.channelId, failed.messageTs);
-      await replier.notice(msg, `🔁 Retrying: “${failed.message.text.slice(0, 200)}”`);
+      await replier.notice(msg, COMMAND.retrying(failed.message.text));
       break;
     }
   }
   return { status: 'answered' };
-}
-
-function helpText(maxFileMb: number): string {
-  return [
-    '👋 I answer data questions by running code in a sandbox that belongs to this thread.',
-    '• Mention me with a question; follow-ups in the same thread need no mention and reuse the same sandbox.',
-    `• Upload CSV, TSV, XLSX, XLS, JSON, JSONL, Parquet or TXT files (up to ${maxFileMb} MB) to the thread; charts and files I make come back here.`,
-    '• The sandbox has no internet access and cannot install packages.',
-    '• Commands: `help`, `reset` (fresh sandbox, files re-attached), `usage` (tokens and estimated cost), `forget` (delete this thread’s data), `retry` (re-run the last failed question).',
-  ].join('\n');
 }

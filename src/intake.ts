@@ -1,10 +1,10 @@
 import type { Command } from './commands.js';
 import { parseCommand } from './commands.js';
-import { type ThreadMessage, threadKeyOf } from './domain.js';
+import { messageKeyValue, type ThreadMessage, threadKeyOf } from './domain.js';
 import type { Logger } from './log.js';
-import { messageKeyValue } from './slack/actions.js';
+import type { FailureCode, Replier, TurnOutcome } from './ports.js';
 import { databaseFault, faultReason, type Store } from './store/index.js';
-import type { Replier, TurnOutcome } from './turn.js';
+import { INTAKE } from './text/wording.js';
 import type { Worker } from './worker.js';
 
 export interface IntakeDeps {
@@ -27,7 +27,6 @@ export interface IntakeDeps {
 
 /** A turn interrupted by a restart this many times is reported instead of tried again. */
 const MAX_ATTEMPTS = 2;
-const RETRY_HINT = 'Reply `retry` in this thread to try again.';
 /** How often an outcome that could not be written (database failing) is tried again. */
 const RECORD_RETRY_MS = 5_000;
 
@@ -59,10 +58,7 @@ export function createIntake(deps: IntakeDeps) {
           : 'could not record an incoming message (Socket Mode: already acknowledged, not resent)',
       );
       if (!fault || deps.slackResends) throw err;
-      void notice(
-        msg,
-        `💾 I couldn't take this message: ${faultReason(fault)}. Please send it again in a few minutes.`,
-      );
+      void notice(msg, INTAKE.couldNotTake(faultReason(fault)));
       return false;
     }
   }
@@ -88,7 +84,7 @@ export function createIntake(deps: IntakeDeps) {
     }
     if (busy) {
       log.warn({ threadKey, pending: deps.worker.pending }, 'queue full; message refused');
-      void report(msg, `⏳ I'm busy with ${deps.worker.pending} other questions right now. ${RETRY_HINT}`);
+      void report(msg, INTAKE.busy(deps.worker.pending));
       return true;
     }
     deps.worker.enqueue(msg);
@@ -102,43 +98,56 @@ export function createIntake(deps: IntakeDeps) {
     const stop = new AbortController();
     running.set(key, stop);
     try {
-      store.inbox.markRunning(msg.channelId, msg.messageTs);
-      const command = msg.addressed ? parseCommand(msg.text) : null;
-      const outcome = command
-        ? await deps.runCommand(msg, command)
-        : await deps.runTurn(msg, AbortSignal.any([timeout, shutdown.signal, stop.signal]));
-      if (outcome.status === 'answered') record(msg, 'done');
-      else record(msg, 'failed', outcome.error);
-    } catch (err) {
-      // Which signal fired says what happened; any other error is a fault, never an abort.
-      if (shutdown.signal.aborted) {
-        record(msg, 'queued'); // picked up again on the next start
-      } else if (stop.signal.aborted) {
-        record(msg, 'failed', 'stopped');
-        await report(msg, "🛑 Stopped. The thread's sandbox is kept, so you can ask again or retry.");
-      } else {
-        const timedOut = timeout.aborted;
-        const fault = timedOut ? undefined : databaseFault(err);
-        log.error({ err, fault, threadKey: threadKeyOf(msg), eventId: msg.eventId, timedOut }, 'turn failed');
-        const error = timedOut
-          ? 'timeout'
-          : fault
-            ? `database ${fault}`
-            : err instanceof Error
-              ? err.name
-              : 'unknown';
-        record(msg, 'failed', error);
-        await report(
-          msg,
-          timedOut
-            ? `⏱️ This took longer than the ${formatDuration(deps.turnTimeoutMs)} limit, so I stopped it. ${RETRY_HINT}`
-            : fault
-              ? `💾 I couldn't finish this: ${faultReason(fault)}. An admin has been told in the logs. ${RETRY_HINT}`
-              : `⚠️ Something went wrong while answering this; the error was logged. ${RETRY_HINT}`,
-        );
+      let outcome: TurnOutcome;
+      try {
+        store.inbox.markRunning(msg.channelId, msg.messageTs);
+        const command = msg.addressed ? parseCommand(msg.text) : null;
+        outcome = command
+          ? await deps.runCommand(msg, command)
+          : await deps.runTurn(msg, AbortSignal.any([timeout, shutdown.signal, stop.signal]));
+      } catch (err) {
+        // Which signal fired says what happened; any other error is a crash, never an abort.
+        if (shutdown.signal.aborted) {
+          record(msg, 'queued'); // picked up again on the next start
+          return;
+        }
+        outcome = stop.signal.aborted
+          ? { status: 'stopped' }
+          : timeout.aborted
+            ? { status: 'timed_out' }
+            : { status: 'crashed', error: err };
       }
+      await settle(msg, outcome);
     } finally {
       running.delete(key);
+    }
+  }
+
+  /** Records how the message ended and, unless the turn already told the thread, says so there. */
+  async function settle(msg: ThreadMessage, outcome: TurnOutcome): Promise<void> {
+    switch (outcome.status) {
+      case 'answered':
+        return record(msg, 'done');
+      case 'failed':
+        return record(msg, 'failed', outcome.code);
+      case 'stopped':
+        record(msg, 'failed', 'stopped');
+        return report(msg, INTAKE.stopped);
+      case 'timed_out':
+        log.error({ threadKey: threadKeyOf(msg), eventId: msg.eventId, timedOut: true }, 'turn failed');
+        record(msg, 'failed', 'timeout');
+        return report(msg, INTAKE.timedOut(formatDuration(deps.turnTimeoutMs)));
+      case 'crashed': {
+        const { error: err } = outcome;
+        const fault = databaseFault(err);
+        log.error(
+          { err, fault, threadKey: threadKeyOf(msg), eventId: msg.eventId, timedOut: false },
+          'turn failed',
+        );
+        // A crash that is not the database's is stored by its error's name, for the App Home.
+        record(msg, 'failed', fault ? `database ${fault}` : err instanceof Error ? err.name : 'unknown');
+        return report(msg, fault ? INTAKE.couldNotFinish(faultReason(fault)) : INTAKE.crashed);
+      }
     }
   }
 
@@ -154,7 +163,8 @@ export function createIntake(deps: IntakeDeps) {
   function record(
     msg: ThreadMessage,
     status: 'queued' | 'done' | 'failed',
-    error: string | null = null,
+    /** A FailureCode, or for a crash that is not the database's, its error's name. */
+    error: FailureCode | (string & {}) | null = null,
   ): void {
     const { channelId, messageTs } = msg;
     const write = () =>
@@ -218,11 +228,7 @@ export function createIntake(deps: IntakeDeps) {
       if (!fault) throw err;
       log.error({ err, fault, channelId, messageTs }, 'could not queue a retry');
       const item = store.inbox.get(channelId, messageTs);
-      if (item)
-        void notice(
-          item.message,
-          `💾 I can't retry this yet: ${faultReason(fault)}. Try again in a few minutes.`,
-        );
+      if (item) void notice(item.message, INTAKE.cannotRetryYet(faultReason(fault)));
       return true; // handled: not "already being answered"
     }
   }
@@ -254,13 +260,10 @@ export function createIntake(deps: IntakeDeps) {
       const { message: msg } = item;
       if (item.saved) {
         record(msg, 'failed', 'interrupted');
-        void report(
-          msg,
-          `♻️ I was restarted while posting the answer to this, so parts of it may be missing. ${RETRY_HINT}`,
-        );
+        void report(msg, INTAKE.restartedWhilePosting);
       } else if (item.status === 'running' && item.attempts >= MAX_ATTEMPTS) {
         record(msg, 'failed', 'interrupted');
-        void report(msg, `⚠️ I was interrupted ${item.attempts} times while answering this. ${RETRY_HINT}`);
+        void report(msg, INTAKE.interrupted(item.attempts));
       } else {
         if (item.status === 'running') {
           // Its answer was never saved (a crash, or a database fault that also kept its outcome from being

@@ -1,6 +1,6 @@
 import type { Logger } from './log.js';
+import type { FileGateway } from './ports.js';
 import type { Store } from './store/index.js';
-import type { FileGateway } from './turn.js';
 
 export interface ForgetDeps {
   store: Store;
@@ -17,7 +17,7 @@ export async function forgetThread(deps: ForgetDeps, threadKey: string): Promise
     ...files.map((f) => deps.files.deleteFile(f.anthropicFileId)),
     deps.files.removeLocalCopies(threadKey),
   ]);
-  deps.store.threads.delete(threadKey); // history and files cascade
+  deps.store.forget(threadKey);
   return files.length;
 }
 

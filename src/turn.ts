@@ -4,11 +4,17 @@ import type { Analyst } from './claude/analyst.js';
 import { AnalystError } from './claude/errors.js';
 import { fitHistory, forHistory, historyNotice, uploadsFor } from './claude/history.js';
 import { threadContext } from './claude/prompt.js';
-import { answerText, type CodeRun, collectRuns, type StepEvent, stepEvent } from './claude/result.js';
+import { answerText, collectRuns, stepEvent } from './claude/result.js';
 import type { CodeExecutionToolVersion } from './config.js';
-import { type ThreadMessage, type ThreadRef, threadKeyOf } from './domain.js';
-import type { SlackFileRef } from './files/policy.js';
+import {
+  type CodeRun,
+  type SlackFileRef,
+  type ThreadFile,
+  type ThreadMessage,
+  threadKeyOf,
+} from './domain.js';
 import type { Logger } from './log.js';
+import type { DatabaseFault, FileGateway, OutputFile, Progress, Replier, TurnOutcome } from './ports.js';
 import {
   estimateCost,
   formatUsd,
@@ -17,86 +23,12 @@ import {
   type TokenUsage,
   totalInputTokens,
 } from './pricing.js';
-import type { ThreadFile } from './store/files.js';
-import { type DatabaseFault, databaseFault, faultReason, type Store } from './store/index.js';
+import { databaseFault, faultReason, type Store } from './store/index.js';
 import { formatTokens } from './text/format.js';
 import { fileNameMarkdown } from './text/names.js';
 import { redactDeep } from './text/redact.js';
 import { redactOutputFile } from './text/redact-file.js';
-
-/** A file the code produced, fetched from the Files API and ready to post. */
-export interface OutputFile {
-  fileId: string;
-  fileName: string;
-  mimeType: string;
-  bytes: Buffer;
-}
-
-export interface Answer {
-  /** Identifies the turn, e.g. for "Show code". */
-  turnId: string;
-  /** Claude's answer, Markdown. */
-  markdown: string;
-  runs: CodeRun[];
-  /** One-line notes shown with the answer: sandbox reset, truncation, files that could not be used. */
-  notices: string[];
-  outputs: OutputFile[];
-  /** Users the answer may mention (the asker); everyone else is neutralised. */
-  allowedUserIds: string[];
-  /** One line of tokens and estimated cost, or absent. */
-  receipt?: string;
-  /** Offer a Retry button (every code run failed). */
-  retryable: boolean;
-}
-
-/** The live view of one turn in the thread. */
-export interface Progress {
-  /** The progress message, once posted. */
-  ts: string | undefined;
-  step(event: StepEvent): void;
-  finish(outcome: 'answered' | 'failed' | 'stopped'): Promise<void>;
-}
-
-/** Slack output, as the turn needs it. */
-export interface Replier {
-  /** A visible "waiting" sign on a message that cannot start at once. */
-  queued(msg: ThreadMessage): Promise<void>;
-  /** A visible "working" sign on the message, within a second of it arriving. */
-  working(msg: ThreadMessage): Promise<void>;
-  done(msg: ThreadMessage, outcome: 'answered' | 'failed'): Promise<void>;
-  /** Starts the live progress view of a turn. */
-  progress(msg: ThreadMessage, existingTs?: string): Promise<Progress>;
-  notice(thread: ThreadRef, markdown: string): Promise<void>;
-  /** A failure of this message, with a Retry button, and the failed sign on the message. */
-  failure(msg: ThreadMessage, markdown: string): Promise<void>;
-  answer(msg: ThreadMessage, answer: Answer): Promise<void>;
-}
-
-/** Moving files between Slack, the Files API and back. */
-export interface FileGateway {
-  /**
-   * Downloads, profiles and uploads one file. `signal` (the turn's timeout, Stop, shutdown) cancels all three;
-   * then it rejects with the signal's reason. Any other failure resolves as `ok: false`.
-   */
-  ingest(
-    file: SlackFileRef,
-    thread: ThreadRef,
-    signal?: AbortSignal,
-  ): Promise<
-    | {
-        ok: true;
-        file: Omit<ThreadFile, 'containerId'> /** rows × columns, column types, … */;
-        receipt: string;
-      }
-    | { ok: false; name: string; reason: string }
-  >;
-  /** Files people shared earlier in the thread (e.g. on its root), for a thread the bot has just joined. */
-  earlierFiles(thread: ThreadRef, beforeTs: string): Promise<SlackFileRef[]>;
-  fetchOutput(fileId: string): Promise<OutputFile>;
-  deleteFile(fileId: string): Promise<void>;
-  /** Removes any local copy of the thread's files still on disk (left by a crash mid-ingestion). */
-  removeLocalCopies(threadKey: string): Promise<void>;
-}
+import { TURN } from './text/wording.js';
 
 export interface TurnDeps {
   store: Store;
@@ -111,8 +43,6 @@ export interface TurnDeps {
   /** Prices for the one-line cost receipt under each answer; null turns the receipt off. */
   prices: Prices | null;
 }
-
-export type TurnOutcome = { status: 'answered' } | { status: 'failed'; error: string };
 
 /** Answers one thread message: ingest its files, ask Claude in the thread's container, save, reply. */
 export async function runTurn(
@@ -148,9 +78,7 @@ export async function runTurn(
   if (receipts.length > 0 || fileNotices.length > 0 || !question) {
     // Receipts (rows × columns, column types) and refusals right away; without a question this is the
     // whole reply, and the files are used from the next question on.
-    const hint = question
-      ? []
-      : [receipts.length > 0 ? 'Ask me anything about it.' : 'Ask me a question about your data.'];
+    const hint = question ? [] : [receipts.length > 0 ? TURN.askAboutIt : TURN.askAQuestion];
     await replier.notice(msg, [...receipts, ...fileNotices, ...hint].join('\n\n'));
   }
   if (!question || !progress) {
@@ -170,32 +98,26 @@ export async function runTurn(
     // database write that failed) is a fault: the caller reports it as a failure, with Retry.
     const aborted = signal?.aborted === true || (err instanceof AnalystError && err.code === 'aborted');
     await progress.finish(aborted ? 'stopped' : 'failed');
-    if (aborted || !(err instanceof AnalystError)) throw err;
-    const keep = err.transient ? ' Your question is kept: reply `retry` in this thread to try again.' : '';
-    await replier.failure(msg, `⚠️ I couldn't answer: ${err.userMessage}${keep}`);
-    return { status: 'failed', error: err.code };
+    if (aborted || !(err instanceof AnalystError) || err.code === 'aborted') throw err;
+    await replier.failure(msg, TURN.couldNotAnswer(err.userMessage, err.transient));
+    return { status: 'failed', code: err.code };
   }
 
   const runs = collectRuns(result.assistantContent);
   const saveFault = saveTurn(deps, msg, { turnId, threadKey, files, runs, result }, log);
   if (result.containerReplaced) {
     const restored = files.map((f) => fileNameMarkdown(f.name)).join(', ') || 'none';
-    notices.unshift(
-      `♻️ This thread's sandbox had expired, so I started a new one: earlier variables were reset. Files restored: ${restored}.`,
-    );
+    notices.unshift(TURN.sandboxReplaced(restored));
   }
   if (result.stopReason === 'refusal') {
     // A refused turn is dropped from history so it cannot steer later answers.
     await progress.finish('failed');
-    await replier.failure(msg, 'Claude declined to answer this question.');
-    return { status: 'failed', error: 'refusal' };
+    await replier.failure(msg, TURN.refused);
+    return { status: 'failed', code: 'refusal' };
   }
   if (saveFault) {
     // The answer exists and cost tokens: it is posted rather than lost, but flagged, and the turn ends failed.
-    notices.unshift(
-      `💾 I couldn't save this answer: ${faultReason(saveFault)}. Follow-ups in this thread won't know about it. ` +
-        'An admin has been told in the logs; press Retry to ask again once it is fixed.',
-    );
+    notices.unshift(TURN.notSaved(faultReason(saveFault)));
   }
   notices.push(...stopNotices(result));
   if (result.historyNotice) notices.push(result.historyNotice);
@@ -206,7 +128,7 @@ export async function runTurn(
   await progress.finish(failed ? 'failed' : 'answered');
   await replier.answer(msg, {
     turnId,
-    markdown: answerText(result.assistantContent) || '_(Claude gave no written answer.)_',
+    markdown: answerText(result.assistantContent) || TURN.noWrittenAnswer,
     runs,
     notices,
     outputs,
@@ -226,7 +148,7 @@ export async function runTurn(
     },
     'turn answered',
   );
-  return saveFault ? { status: 'failed', error: `database ${saveFault}` } : { status: 'answered' };
+  return saveFault ? { status: 'failed', code: `database ${saveFault}` } : { status: 'answered' };
 }
 
 /**
@@ -376,21 +298,15 @@ async function ingestFiles(
     if (r.ok) {
       deps.store.files.add(threadKey, r.file);
       receipts.push(r.receipt);
-    } else notices.push(`🚫 I couldn't use **${fileNameMarkdown(r.name)}**: ${r.reason}`);
+    } else notices.push(TURN.fileRefused(fileNameMarkdown(r.name), r.reason));
   }
   return { receipts, notices };
 }
 
 function stopNotices(r: Awaited<ReturnType<Analyst['ask']>>): string[] {
-  if (r.hitContinuationLimit)
-    return [
-      '⏸️ Claude was still working when the continuation limit was reached; the answer may be incomplete.',
-    ];
-  if (r.stopReason === 'max_tokens')
-    return ['✂️ The answer was cut off at the output token limit (ANTHROPIC_MAX_TOKENS).'];
-  if (r.stopReason === 'model_context_window_exceeded') {
-    return ["✂️ This thread no longer fits in Claude's context window; start a new thread for a fresh start."];
-  }
+  if (r.hitContinuationLimit) return [TURN.continuationLimit];
+  if (r.stopReason === 'max_tokens') return [TURN.outputTokenLimit];
+  if (r.stopReason === 'model_context_window_exceeded') return [TURN.contextWindowFull];
   return [];
 }
 
@@ -410,7 +326,7 @@ async function fetchOutputs(
       return [file];
     }
     log.warn({ fileId: ids[i], err: String(s.reason) }, 'could not fetch output file');
-    notices.push(`⚠️ One output file (${ids[i]}) could not be fetched from the sandbox.`);
+    notices.push(TURN.outputNotFetched(ids[i]!));
     return [];
   });
 }

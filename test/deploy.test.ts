@@ -6,8 +6,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { httpManifest } from '../scripts/manifest.js';
-import { backupDatabase } from '../src/backup.js';
 import { prettyLine } from '../src/log.js';
+import { backupDatabase } from '../src/store/backup.js';
 import { openDatabase } from '../src/store/db.js';
 
 const root = new URL('../', import.meta.url).pathname;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import Anthropic, { APIError, toFile } from '@anthropic-ai/sdk';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type FakeAnthropic, startFakeAnthropic } from './fakes/fake-anthropic.js';
 
 const MODEL = 'claude-opus-5-5';
@@ -67,10 +67,8 @@ async function apiError(promise: Promise<unknown>): Promise<APIError> {
   throw new Error('expected the request to fail');
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  expect(condition()).toBe(true);
-}
+const until = (condition: () => boolean) =>
+  vi.waitFor(() => expect(condition()).toBe(true), { timeout: 2_000, interval: 10 });
 
 describe('fake Anthropic messages', () => {
   it('streams a code execution turn that finalMessage() reassembles exactly', async () => {

@@ -1,15 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
+import type { ClaudeFailure } from '../ports.js';
 
-export type AnalystErrorCode =
-  | 'overloaded'
-  | 'rate_limited'
-  | 'timeout'
-  | 'connection'
-  | 'auth'
-  | 'bad_request'
-  | 'too_large'
-  | 'server'
-  | 'aborted';
+export type AnalystErrorCode = ClaudeFailure | 'aborted';
 
 const USER_MESSAGES: Record<AnalystErrorCode, string> = {
   overloaded: 'Claude is overloaded right now.',

@@ -29,7 +29,8 @@ export async function uploadInputFile(
   );
 }
 
-export interface OutputFile {
+/** A file the code execution tool created, as the Files API returns it (before it becomes a posted output). */
+export interface DownloadedFile {
   /** The container's name for the file, made safe to reuse as an upload name. */
   fileName: string;
   mimeType: string;
@@ -41,7 +42,7 @@ export interface OutputFile {
  * Fetches a file the code execution tool created. Result blocks carry only the id, so the name and type come from
  * the metadata. Held in memory: outputs are charts and small exports headed for a Slack upload.
  */
-export async function downloadOutputFile(client: Anthropic, fileId: string): Promise<OutputFile> {
+export async function downloadOutputFile(client: Anthropic, fileId: string): Promise<DownloadedFile> {
   const metadata = await client.files.retrieveMetadata(fileId);
   const response = await client.files.download(fileId);
   const bytes = Buffer.from(await response.arrayBuffer());

@@ -1,7 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import type { ThreadFile } from '../store/files.js';
-import { approxTokens, type HistoryEntry } from '../store/history.js';
-
+import { approxTokens, type HistoryEntry, type ThreadFile } from '../domain.js';
 export interface FittedHistory {
   /** Oldest first; always starts with a user message. */
   messages: Anthropic.MessageParam[];

@@ -1,5 +1,5 @@
-import type { DataProfile } from '../files/profile/index.js';
-import type { ThreadFile } from '../store/files.js';
+import type { ThreadFile } from '../domain.js';
+import type { DataProfile } from '../files/profile/profile.js';
 import { formatBytes, oneLine } from '../text/format.js';
 
 /**

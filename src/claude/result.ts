@@ -1,21 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
-
-/** One execution inside the container, decided from return codes and error objects — never from prose. */
-export interface CodeRun {
-  toolUseId: string;
-  /** bash: a shell command; python: REPL code; file_edit: the text editor tool (create/view/str_replace). */
-  kind: 'bash' | 'python' | 'file_edit';
-  /** The command, code, or "create /tmp/x.py" for edits. */
-  input: string;
-  stdout: string;
-  stderr: string;
-  /** null when the tool itself failed (see errorCode) or for file edits. */
-  returnCode: number | null;
-  /** e.g. execution_time_exceeded, file_not_found; null when the tool ran. */
-  errorCode: string | null;
-  outputFileIds: string[];
-  failed: boolean;
-}
+import type { CodeRun, StepEvent } from '../domain.js';
 
 type Block = Anthropic.ContentBlock;
 
@@ -140,11 +124,6 @@ export function answerText(content: readonly Block[]): string {
       .join('\n\n');
   return texts(lastTool + 1) || texts(0);
 }
-
-/** A live view of a turn while it streams: a code run starting or finishing. */
-export type StepEvent =
-  | { type: 'started'; id: string; kind: CodeRun['kind']; input: string }
-  | { type: 'finished'; id: string; failed: boolean };
 
 const KIND_BY_TOOL: Record<string, CodeRun['kind']> = {
   bash_code_execution: 'bash',

@@ -4,30 +4,9 @@
  * Pure: no I/O. The caller downloads only files that pass `checkSlackFile`, and still counts bytes while
  * downloading because Slack's `size` is advisory.
  */
+import type { SlackFileRef } from '../domain.js';
 import { safeFileName } from '../text/names.js';
-
-/** The data formats the analysis container knows how to read. */
-export type DataKind = 'csv' | 'tsv' | 'xlsx' | 'xls' | 'json' | 'jsonl' | 'parquet' | 'txt';
-
-/**
- * The fields of a Slack `files[]` entry (or a `files.info` result) that the policy reads. Declared here because
- * `@slack/types` does not export its file type, and because Slack Connect stubs carry little more than `id`.
- */
-export interface SlackFileRef {
-  id: string;
-  name?: string | undefined;
-  title?: string | undefined;
-  mimetype?: string | undefined;
-  filetype?: string | undefined;
-  /** Bytes, as Slack reports them. */
-  size?: number | undefined;
-  /** Parsed as a string: Slack sends values (`tombstone`, `hidden_by_limit`, `file_access`) beyond its typed union. */
-  mode?: string | undefined;
-  is_external?: boolean | undefined;
-  file_access?: string | undefined;
-  url_private_download?: string | undefined;
-  url_private?: string | undefined;
-}
+import { type DataKind, formatList, SUPPORTED_FORMATS } from './formats.js';
 
 export type FileCheck =
   | { ok: true; kind: DataKind; safeName: string; mimeType: string }
@@ -36,40 +15,18 @@ export type FileCheck =
   /** `reason` is a short sentence for the Slack user; it does not name the file, so the caller can prefix it. */
   | { ok: false; needsFileInfo?: false; reason: string };
 
-export const CONTENT_TYPES: Readonly<Record<DataKind, string>> = {
-  csv: 'text/csv',
-  tsv: 'text/tab-separated-values',
-  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  xls: 'application/vnd.ms-excel',
-  json: 'application/json',
-  jsonl: 'application/x-ndjson',
-  parquet: 'application/vnd.apache.parquet',
-  txt: 'text/plain',
-};
+export const CONTENT_TYPES = Object.fromEntries(SUPPORTED_FORMATS.map((f) => [f.kind, f.mime])) as Readonly<
+  Record<DataKind, string>
+>;
 
-const KIND_BY_EXTENSION: Readonly<Record<string, DataKind>> = {
-  csv: 'csv',
-  tsv: 'tsv',
-  xlsx: 'xlsx',
-  xls: 'xls',
-  json: 'json',
-  jsonl: 'jsonl',
-  ndjson: 'jsonl',
-  parquet: 'parquet',
-  txt: 'txt',
-};
+const KIND_BY_EXTENSION: ReadonlyMap<string, DataKind> = new Map(
+  SUPPORTED_FORMATS.flatMap((f) => f.extensions.map((extension) => [extension, f.kind] as const)),
+);
 
-/** Slack's own `filetype` values for the allowed formats (Slack has none for JSON Lines or Parquet). */
-const KIND_BY_SLACK_FILETYPE: Readonly<Record<string, DataKind>> = {
-  csv: 'csv',
-  tsv: 'tsv',
-  xlsx: 'xlsx',
-  xls: 'xls',
-  json: 'json',
-  text: 'txt',
-};
-
-const SUPPORTED_FORMATS = 'CSV, TSV, Excel (XLSX/XLS), JSON, JSON Lines, Parquet and plain text';
+/** Slack's own `filetype` values for the allowed formats. */
+const KIND_BY_SLACK_FILETYPE: ReadonlyMap<string, DataKind> = new Map(
+  SUPPORTED_FORMATS.flatMap((f) => ('slackFiletype' in f ? [[f.slackFiletype, f.kind] as const] : [])),
+);
 
 const EXTERNAL_REFUSAL =
   'It is stored outside Slack, so I cannot download it. Please upload the file itself.';
@@ -98,9 +55,9 @@ export function checkSlackFile(file: SlackFileRef, limits: { maxBytes: number })
   // The extension the user sees decides; Slack's `filetype` only fills in when the name has no known one
   // (snippets are often called "Untitled"). `mimetype` is browser-guessed and never decides.
   const rawName = file.name || file.title || file.id;
-  const byExtension = KIND_BY_EXTENSION[extensionOf(rawName)];
-  const kind = byExtension ?? KIND_BY_SLACK_FILETYPE[file.filetype?.toLowerCase() ?? ''];
-  if (!kind) return refuse(`This file type is not supported. I can read ${SUPPORTED_FORMATS} files.`);
+  const byExtension = KIND_BY_EXTENSION.get(extensionOf(rawName));
+  const kind = byExtension ?? KIND_BY_SLACK_FILETYPE.get(file.filetype?.toLowerCase() ?? '');
+  if (!kind) return refuse(`This file type is not supported. I can read ${formatList()} files.`);
 
   if (!file.url_private_download && !file.url_private) {
     return refuse('Slack did not give me a download link for it.');

@@ -4,9 +4,11 @@
  * characters, header text at most 150.
  */
 import type { HomeView, KnownBlock } from '@slack/types';
-import type { ChannelUsage, Failure } from '../store/reports.js';
+import { formatList } from '../files/formats.js';
+import type { ChannelUsage, Failure } from '../ports.js';
 import { formatTokens, oneLine } from '../text/format.js';
 import { escapeMrkdwn } from '../text/slack-markdown.js';
+import { plural } from '../text/wording.js';
 
 export const MAX_HOME_BLOCKS = 100;
 export const MAX_SECTION_TEXT = 3_000;
@@ -41,7 +43,7 @@ export function buildHomeView(input: HomeViewInput = {}): HomeView {
       [
         `• *Mention me in a channel* with a question: ${bot} which region grew fastest last quarter? ` +
           '(Invite me to the channel first.)',
-        '• *Upload your data* into the thread: CSV, TSV, XLSX, JSON, JSONL or Parquet files.',
+        `• *Upload your data* into the thread: ${formatList()} files.`,
         '• *Follow up in the same thread* — no mention needed. The thread keeps its files, variables and ' +
           'earlier results.',
         '• *Message me directly* for questions you would rather ask in private.',
@@ -89,9 +91,9 @@ function adminBlocks(report: AdminReport): KnownBlock[] {
 function usageLine(u: ChannelUsage): string {
   const cached = u.cacheReadInputTokens + u.cacheCreationInputTokens;
   return (
-    `${channelLabel(u.channelId)} — *${u.turns}* turn${u.turns === 1 ? '' : 's'} · ` +
+    `${channelLabel(u.channelId)} — ${plural(u.turns, 'turn', (n) => `*${n}*`)} · ` +
     `${formatTokens(u.inputTokens)} in${cached > 0 ? ` (+${formatTokens(cached)} cached)` : ''} · ` +
-    `${formatTokens(u.outputTokens)} out · ${u.codeRuns} code run${u.codeRuns === 1 ? '' : 's'}`
+    `${formatTokens(u.outputTokens)} out · ${plural(u.codeRuns, 'code run')}`
   );
 }
 

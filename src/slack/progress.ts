@@ -1,13 +1,14 @@
 import type { AnyChunk, KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import type { CodeRun, StepEvent } from '../claude/result.js';
-import type { ThreadMessage } from '../domain.js';
+import { type CodeRun, messageKeyValue, type StepEvent, type ThreadMessage } from '../domain.js';
+import { DATA_EXTENSIONS } from '../files/formats.js';
 import type { Logger } from '../log.js';
+import type { Progress } from '../ports.js';
 import { slackFileName } from '../text/names.js';
 import { redactSecrets } from '../text/redact.js';
 import { escapeMrkdwn } from '../text/slack-markdown.js';
-import type { Progress } from '../turn.js';
-import { ACTIONS, button, messageKeyValue } from './actions.js';
+import { plural } from '../text/wording.js';
+import { ACTIONS, button } from './actions.js';
 import { slackErrorCode } from './errors.js';
 
 /** chat.update is Tier 3; one update per second per thread keeps well inside it. */
@@ -25,10 +26,17 @@ interface Step {
  * A short human label for a code run: what it reads, computes or draws. Redacted here, before any cut: a label is
  * an excerpt of the code, and a cut could leave a token's tail without the prefix a pattern needs.
  */
+/** A data file's name in code, quoted or not: `sales.csv`, "q3.xlsx". */
+const DATA_FILE_NAME = new RegExp(
+  // Longest first, so `q3.jsonl` is not read as `q3.json`.
+  `['"]?([\\w.-]+\\.(?:${[...DATA_EXTENSIONS].sort((x, y) => y.length - x.length).join('|')}))['"]?`,
+  'i',
+);
+
 export function stepLabel(kind: CodeRun['kind'], code: string): string {
   const input = redactSecrets(code);
   const text = input.toLowerCase();
-  const file = input.match(/['"]?([\w.-]+\.(?:csv|tsv|xlsx|xls|jsonl?|parquet|txt))['"]?/i)?.[1];
+  const file = input.match(DATA_FILE_NAME)?.[1];
   if (kind === 'file_edit') {
     const path = input.split('\n')[0]!.split(' ').slice(1).join(' ');
     const name = path.split('/').pop();
@@ -62,7 +70,7 @@ export function renderProgress(steps: readonly Step[], state: State, stopValue: 
   const shown = steps.slice(-MAX_STEPS_SHOWN);
   const folded = steps.length - shown.length;
   const lines = shown.map((s) => `${ICON[s.status]} ${escapeMrkdwn(s.label)}`);
-  if (folded > 0) lines.unshift(`… ${folded} earlier step${folded === 1 ? '' : 's'}`);
+  if (folded > 0) lines.unshift(`… ${plural(folded, 'earlier step')}`);
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: HEADLINE[state] } }];
   if (lines.length > 0)
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: lines.join('\n').slice(0, 2_900) }] });

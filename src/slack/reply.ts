@@ -1,14 +1,14 @@
 import type { Button, KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import type { CodeRun } from '../claude/result.js';
-import type { ThreadMessage, ThreadRef } from '../domain.js';
+import { type CodeRun, messageKeyValue, type ThreadMessage, type ThreadRef } from '../domain.js';
 import type { Logger } from '../log.js';
+import type { Answer, Replier } from '../ports.js';
 import { neutraliseMentions } from '../text/mentions.js';
 import { fileNameMarkdown, slackFileName } from '../text/names.js';
 import { redactSecrets } from '../text/redact.js';
 import { codeFence, escapeMrkdwn, splitMarkdown, tail } from '../text/slack-markdown.js';
-import type { Answer, Replier } from '../turn.js';
-import { ACTIONS, button, messageKeyValue } from './actions.js';
+import { plural } from '../text/wording.js';
+import { ACTIONS, button } from './actions.js';
 import { slackErrorCode } from './errors.js';
 import { startProgress } from './progress.js';
 
@@ -135,7 +135,7 @@ function failureSummary(runs: readonly CodeRun[]): string {
     const stderr = tail(redactSecrets(r.stderr), { maxLines: 3, maxChars: 300 }).text;
     return `• Run ${n}${r.kind === 'file_edit' ? ' (file edit)' : ''}: ${what}${stderr ? `\n${codeFence(stderr)}` : ''}`;
   });
-  return `⚠️ **${failed.length} of ${runs.length} code run${runs.length === 1 ? '' : 's'} failed** — check the answer against this:\n${lines.join('\n')}`;
+  return `⚠️ **${failed.length} of ${plural(runs.length, 'code run')} failed** — check the answer against this:\n${lines.join('\n')}`;
 }
 
 /** How much code ran, and the last meaningful stdout lines. */
@@ -143,7 +143,7 @@ function runSummary(runs: readonly CodeRun[]): string {
   const executed = runs.filter((r) => r.kind !== 'file_edit');
   if (executed.length === 0) return '';
   const last = [...executed].reverse().find((r) => r.stdout.trim() !== '');
-  const head = `🧮 Ran code ${executed.length} time${executed.length === 1 ? '' : 's'}.`;
+  const head = `🧮 Ran code ${plural(executed.length, 'time')}.`;
   if (!last) return head;
   const out = tail(redactSecrets(last.stdout), { maxLines: 12, maxChars: 1_200 });
   const more = out.omittedLines > 0 ? ` (last ${out.text.split('\n').length} lines)` : '';

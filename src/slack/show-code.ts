@@ -5,10 +5,11 @@
  * message text additionally through mention neutralising. Nothing is cut silently: a run whose code or output
  * does not fit is shown shortened with a pointer to a `run-<n>.txt` file holding all of it.
  */
-import type { CodeRun } from '../claude/result.js';
+import type { CodeRun } from '../domain.js';
 import { neutraliseMentions } from '../text/mentions.js';
 import { redactSecrets } from '../text/redact.js';
 import { codeFence, splitMarkdown, tail } from '../text/slack-markdown.js';
+import { plural } from '../text/wording.js';
 
 /** Past this many characters, a run's code or output goes into a file as well. */
 export const INLINE_LIMIT = 3_000;
@@ -48,7 +49,7 @@ export function renderRuns(runs: readonly CodeRun[]): RenderedRuns {
   if (runs.length === 0) return { messages: ['This answer did not run any code.'], files: [] };
   const failed = runs.filter((r) => r.failed).length;
   const intro =
-    `🧮 **Code behind this answer** — ${runs.length} run${runs.length === 1 ? '' : 's'}` +
+    `🧮 **Code behind this answer** — ${plural(runs.length, 'run')}` +
     (failed > 0 ? `, ${failed} failed` : '') +
     '.';
   const sections = [intro];
@@ -88,9 +89,7 @@ export function renderRun(run: CodeRun, n: number): { markdown: string; file?: R
   }
   parts.push(...stream('stdout', out, stdout, filename), ...stream('stderr', err, stderr, filename));
   if (run.outputFileIds.length > 0) {
-    parts.push(
-      `_Produced ${run.outputFileIds.length} file${run.outputFileIds.length === 1 ? '' : 's'} (posted with the answer)._`,
-    );
+    parts.push(`_Produced ${plural(run.outputFileIds.length, 'file')} (posted with the answer)._`);
   }
 
   const markdown = parts.join('\n');

@@ -1,7 +1,5 @@
 import Database from 'better-sqlite3';
-
-/** What went wrong with the database itself, as opposed to a bug in a query. */
-export type DatabaseFault = 'full' | 'read-only' | 'locked' | 'io';
+import type { DatabaseFault } from '../ports.js';
 
 /** Classifies an error thrown by a database call; undefined when it is not a fault of the disk, file or lock. */
 export function databaseFault(err: unknown): DatabaseFault | undefined {

@@ -1,17 +1,6 @@
-import type { DataProfile } from '../files/profile/index.js';
+import type { ThreadFile } from '../domain.js';
+import type { DataProfile } from '../files/profile/profile.js';
 import type { Db } from './db.js';
-
-export interface ThreadFile {
-  slackFileId: string;
-  anthropicFileId: string;
-  name: string;
-  sizeBytes: number;
-  mimeType: string;
-  /** Container the file was last attached to with a container_upload block. */
-  containerId: string | null;
-  /** The upload receipt's profile, given to Claude with the question; absent for files stored before it was kept. */
-  profile?: DataProfile;
-}
 
 /** Input files of a thread: Slack file id → Anthropic Files API id, uploaded once per thread. */
 export function createFileStore(db: Db) {

@@ -1,5 +1,6 @@
+import type { DatabaseFault } from '../ports.js';
 import type { Db } from './db.js';
-import { type DatabaseFault, databaseFault } from './faults.js';
+import { databaseFault } from './faults.js';
 
 export type DatabaseHealth = { ok: true; status: 'ok' } | { ok: false; status: DatabaseFault | 'error' };
 

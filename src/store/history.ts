@@ -1,15 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
+import { approxTokens, type HistoryEntry } from '../domain.js';
 import type { Db } from './db.js';
-
-export interface HistoryEntry {
-  seq: number;
-  turnId: string;
-  message: Anthropic.MessageParam;
-  approxTokens: number;
-}
-
-/** Rough token estimate (≈4 characters per token); good enough for a budget, never used for billing. */
-export const approxTokens = (content: unknown): number => Math.ceil(JSON.stringify(content).length / 4);
 
 /** A thread's conversation with Claude, assistant content stored verbatim (server-tool blocks included). */
 export function createHistoryStore(db: Db) {

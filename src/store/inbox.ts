@@ -75,6 +75,10 @@ export function createInbox(db: Db) {
   const askerOf = db.prepare<[string, string], { user_id: string | null }>(
     `SELECT json_extract(message_json, '$.userId') AS user_id FROM inbox WHERE channel_id = ? AND message_ts = ?`,
   );
+  // Finished rows only: a queued or running one (the `forget` itself) is still to be settled.
+  const removeFinished = db.prepare(
+    `DELETE FROM inbox WHERE thread_key = ? AND status IN ('done', 'failed')`,
+  );
   const countOpen = db.prepare<[], { n: number }>(
     `SELECT COUNT(*) AS n FROM inbox WHERE status IN ('queued', 'running')`,
   );
@@ -124,6 +128,8 @@ export function createInbox(db: Db) {
       return raw && toItem(raw);
     },
     openCount: (): number => countOpen.get()!.n,
+    /** Deletes the thread's finished messages (they hold what people wrote); returns how many went. */
+    removeFinished: (threadKey: string): number => removeFinished.run(threadKey).changes,
     /** Who asked this message, for Stop and Retry permission checks; undefined when it is not in the inbox. */
     asker: (channelId: string, messageTs: string): string | undefined =>
       askerOf.get(channelId, messageTs)?.user_id ?? undefined,

@@ -5,11 +5,12 @@ import { createHealthProbe } from './health.js';
 import { createHistoryStore } from './history.js';
 import { createInbox } from './inbox.js';
 import { createProfilingMarks } from './profiling.js';
+import { createReports } from './reports.js';
 import { createThreadStore } from './threads.js';
 import { createUsageStore } from './usage.js';
 
 export { openDatabase } from './db.js';
-export { type DatabaseFault, databaseFault, faultReason } from './faults.js';
+export { databaseFault, faultReason } from './faults.js';
 export type { DatabaseHealth } from './health.js';
 
 /** All repositories over one database; the only place SQL lives. */
@@ -29,6 +30,18 @@ export function createStore(db: Db) {
     /** Runs `fn` in one write transaction: every write in it lands, or none does. */
     atomically: <T>(fn: () => T): T => db.transaction(fn).immediate(),
     profiling: createProfilingMarks(db),
+    /** Read-only usage and failure reports for the App Home. */
+    reports: createReports(db),
+    /**
+     * Deletes everything stored for a thread, in one transaction: the thread row (history and files cascade) and
+     * its finished inbox rows, which hold the messages' text. Usage counts stay, for the reports.
+     */
+    forget(threadKey: string): void {
+      db.transaction(() => {
+        threads.delete(threadKey);
+        inbox.removeFinished(threadKey);
+      })();
+    },
     /** Stores a finished turn and marks its inbox row as saved, atomically. */
     saveTurn(
       source: { channelId: string; messageTs: string },

@@ -1,34 +1,12 @@
+import type { ChannelUsage, Failure, Reports } from '../ports.js';
 import type { Db } from './db.js';
-
-/** Usage of one channel (DMs are channels too: their ids start with D). */
-export interface ChannelUsage {
-  channelId: string;
-  turns: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadInputTokens: number;
-  cacheCreationInputTokens: number;
-  codeRuns: number;
-  /** ms; the latest turn. */
-  lastTurnAt: number;
-}
-
-/** A message whose turn ended in failure, newest first. */
-export interface Failure {
-  channelId: string;
-  threadTs: string;
-  messageTs: string;
-  /** ms; when it was marked failed. */
-  at: number;
-  lastError: string | null;
-}
 
 /**
  * Read-only reports for the App Home (admins). Rows are scoped to one workspace by the `team:` prefix of the
  * thread key (`team:channel:thread_ts`), as a range so the thread_key index is used: every key starting with
  * `T123:` sorts strictly between `T123:` and `T123;` (';' follows ':').
  */
-export function createReports(db: Db) {
+export function createReports(db: Db): Reports {
   const usage = db.prepare<
     { lo: string; hi: string; skip: number; limit: number },
     {
@@ -99,4 +77,3 @@ export function createReports(db: Db) {
     },
   };
 }
-export type Reports = ReturnType<typeof createReports>;

@@ -14,7 +14,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBot } from '../../src/bot.js';
 import { loadConfig } from '../../src/config.js';
 import { threadKeyOf } from '../../src/domain.js';
@@ -144,18 +144,8 @@ async function health(h: Harness): Promise<{ status: number; body: { ok: boolean
   return { status: res.status, body: (await res.json()) as { ok: boolean; database: string } };
 }
 
-/** Polls until `check` passes (the health probe is cached for a few seconds). */
-async function eventually(check: () => Promise<void>, timeoutMs = 8_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
+/** Retries `check` until it passes (the health probe is cached for a few seconds). */
+const eventually = (check: () => Promise<void>) => vi.waitFor(check, { timeout: 8_000, interval: 200 });
 
 /** The failed-turn view a user must see: the answer kept, the reason, a Retry button, ⚠️ instead of 👀. */
 function expectVisibleFailure(h: Harness, ts: string, answer: string, reason: string) {

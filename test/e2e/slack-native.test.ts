@@ -1,7 +1,7 @@
 /**
  * Slack-native surfaces against the fake Slack: the "Show code" button, the AI assistant pane and the App Home.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { threadKeyOf } from '../../src/domain.js';
 import { GREETING, SUGGESTED_PROMPTS } from '../../src/slack/listeners/assistant.js';
 import { CODE_NOT_STORED } from '../../src/slack/listeners/show-code.js';
@@ -28,15 +28,16 @@ afterEach(async () => {
   await h.close();
 });
 
-async function waitFor<T>(probe: () => T | undefined | false, what: string, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** The probe's first truthy value, retried until it comes. */
+const waitFor = <T>(probe: () => T | undefined | false, what: string, timeout = 5_000): Promise<T> =>
+  vi.waitFor(
+    () => {
+      const value = probe();
+      if (!value) throw new Error(`still waiting for ${what}`);
+      return value;
+    },
+    { timeout, interval: 20 },
+  );
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const turnIdsOf = (threadTs: string, channel = CHANNEL) => [

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CONTENT_TYPES, checkSlackFile, type SlackFileRef, safeFileName } from '../../src/files/policy.js';
+import type { SlackFileRef } from '../../src/domain.js';
+import { CONTENT_TYPES, checkSlackFile, safeFileName } from '../../src/files/policy.js';
 
 const MB = 1024 * 1024;
 const limits = { maxBytes: 50 * MB };

@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DataKind } from '../../src/files/policy.js';
+import type { DataKind } from '../../src/files/formats.js';
 import { type DataProfile, formatReceipt, profileFile } from '../../src/files/profile/index.js';
 import { MAIN_NS, workbook } from './xlsx-builder.js';
 

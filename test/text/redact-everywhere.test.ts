@@ -3,16 +3,16 @@
  * one safe-name function. Pure functions only; the end-to-end view is test/e2e/safety.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import type { CodeRun } from '../../src/claude/result.js';
+import type { CodeRun } from '../../src/domain.js';
 import { safeFileName as policySafeFileName } from '../../src/files/policy.js';
 import { formatReceipt } from '../../src/files/profile/receipt.js';
+import type { Answer } from '../../src/ports.js';
 import { renderProgress, stepLabel } from '../../src/slack/progress.js';
 import { composeAnswer } from '../../src/slack/reply.js';
 import { renderRun } from '../../src/slack/show-code.js';
 import { fileNameMarkdown, safeFileName, slackFileName } from '../../src/text/names.js';
 import { redactSecrets } from '../../src/text/redact.js';
 import { MAX_REDACTED_FILE_BYTES, redactOutputFile } from '../../src/text/redact-file.js';
-import type { Answer } from '../../src/turn.js';
 
 // Fake credentials in the real shapes (none of them valid anywhere).
 const SLACK_TOKEN = 'xoxb-2468013579-1357924680-AbCdEfGhIjKlMnOpQrStUvWx';

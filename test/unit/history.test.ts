@@ -1,8 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import { fitHistory, forHistory, historyNotice, uploadsFor } from '../../src/claude/history.js';
-import type { ThreadFile } from '../../src/store/files.js';
-import { approxTokens, type HistoryEntry } from '../../src/store/history.js';
+import { approxTokens, type HistoryEntry, type ThreadFile } from '../../src/domain.js';
 
 /** A stored turn: the user's question and Claude's reply, each costing `tokens`. */
 function turn(turnId: string, firstSeq: number, tokens: [number, number]): HistoryEntry[] {

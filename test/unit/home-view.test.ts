@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { ChannelUsage, Failure } from '../../src/ports.js';
 import { buildHomeView, MAX_HOME_BLOCKS, MAX_SECTION_TEXT } from '../../src/slack/home-view.js';
-import type { ChannelUsage, Failure } from '../../src/store/reports.js';
 
 type AnyBlock = { type: string; text?: { text: string } | string; elements?: { text?: string }[] };
 const textOf = (blocks: readonly unknown[]) =>

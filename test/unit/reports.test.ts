@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ThreadMessage } from '../../src/domain.js';
+import type { Reports } from '../../src/ports.js';
 import { openDatabase } from '../../src/store/db.js';
 import { createStore, type Store } from '../../src/store/index.js';
-import { createReports, type Reports } from '../../src/store/reports.js';
+import { createReports } from '../../src/store/reports.js';
 
 let store: Store;
 let reports: Reports;

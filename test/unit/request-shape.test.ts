@@ -2,8 +2,8 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import { buildRequest, type RequestInput } from '../../src/claude/analyst.js';
 import { profileText, threadContext } from '../../src/claude/prompt.js';
+import type { ThreadFile } from '../../src/domain.js';
 import type { DataProfile } from '../../src/files/profile/index.js';
-import type { ThreadFile } from '../../src/store/files.js';
 
 const file = (name: string): ThreadFile => ({
   slackFileId: `F_${name}`,

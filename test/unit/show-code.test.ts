@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CodeRun } from '../../src/claude/result.js';
+import type { CodeRun } from '../../src/domain.js';
 import { INLINE_LIMIT, MESSAGE_LIMIT, pack, renderRuns } from '../../src/slack/show-code.js';
 
 const WJ = '\u2060';

@@ -26,13 +26,8 @@ function gate() {
 }
 
 /** Waits (in small real steps) until the condition holds; fails the test instead of hanging. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (condition()) return;
-    await sleep(5);
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
+const until = (condition: () => boolean, what: string) =>
+  vi.waitFor(() => expect(condition(), what).toBe(true), { timeout: 2_000, interval: 5 });
 
 /** Records start/end of each run and the peak number running at once. */
 function recorder(delayFor: (msg: ThreadMessage) => number = () => 5) {

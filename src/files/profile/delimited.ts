@@ -2,9 +2,9 @@
  * CSV, TSV and plain text: the delimiter is sniffed from the start of the text, then every record is parsed; text
  * with no delimiter is counted in lines.
  */
-import type { DataKind } from '../policy.js';
+import type { DataKind } from '../formats.js';
 import { TextFile } from './encoding.js';
-import type { DataProfile } from './index.js';
+import type { DataProfile } from './profile.js';
 import { type ColumnStats, classifyText, MAX_COLUMNS, MAX_NAME_CHARS, Table } from './types.js';
 import { formatCount, plural } from './wording.js';
 

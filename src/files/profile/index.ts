@@ -9,54 +9,17 @@
  * Uploaded bytes are untrusted, so the bot never calls `profileFile` on its own event loop: it goes through
  * `profileIsolated` (./isolated.ts), which runs it in a worker thread (./worker.ts) with a time and memory limit.
  */
-import type { DataKind } from '../policy.js';
+import type { DataKind } from '../formats.js';
 import { profileDelimited } from './delimited.js';
 import { profileJson, profileJsonLines } from './json.js';
 import { profileParquet } from './parquet.js';
+import type { DataProfile } from './profile.js';
 import { errorText } from './wording.js';
 import { profileXls } from './xls.js';
 import { profileXlsx } from './xlsx.js';
 
+export type { ColumnProfile, DataProfile } from './profile.js';
 export { formatReceipt } from './receipt.js';
-
-export interface ColumnProfile {
-  name: string;
-  /** 'formula': xlsx formulas only, whose values were never computed (so neither empty nor typed). */
-  type:
-    | 'integer'
-    | 'number'
-    | 'boolean'
-    | 'date'
-    | 'datetime'
-    | 'time'
-    | 'string'
-    | 'empty'
-    | 'mixed'
-    | 'formula';
-  /** Empty cells; null when unknown (e.g. a Parquet file without statistics). */
-  nulls: number | null;
-  /** Nested columns: their structure (`list<text>`), shown instead of the type. */
-  shape?: string;
-  /** How the values are written, when the column settles it: 'decimal comma', '$', 'd.m.yyyy', 'hex IDs'. */
-  format?: string;
-}
-
-export interface DataProfile {
-  kind: DataKind;
-  /** Data rows (header excluded); plain text without a delimiter counts lines. null when unknown. */
-  rows: number | null;
-  /** [] when unknown. */
-  columns: ColumnProfile[];
-  /** All columns, when there are more than were profiled (`columns` holds the first ones). */
-  columnCount?: number;
-  /** csv/tsv/txt: the detected delimiter (',', ';', '\t', '|'). */
-  delimiter?: string;
-  /** Text formats: 'utf-8', 'utf-8 (BOM)', 'utf-16le', 'utf-16be', 'latin-1 (guessed)'. */
-  encoding?: string;
-  /** xlsx: sheet names, in workbook order (the first one is profiled). */
-  sheets?: string[];
-  notes: string[];
-}
 
 export interface ProfileOptions {
   /** Types and empty counts come from this many data rows; rows are still counted to the end. */

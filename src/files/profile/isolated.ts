@@ -9,8 +9,8 @@
  * in bounded chunks, so the memory outside the V8 heap (Buffers) stays small without a separate limit.
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import type { DataKind } from '../policy.js';
-import type { DataProfile } from './index.js';
+import type { DataKind } from '../formats.js';
+import type { DataProfile } from './profile.js';
 import type { ProfileJob, WorkerMessage } from './worker.js';
 
 export interface ProfilerLimits {

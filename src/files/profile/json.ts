@@ -7,7 +7,7 @@
  * profiled per record.
  */
 import { TextFile } from './encoding.js';
-import type { DataProfile } from './index.js';
+import type { DataProfile } from './profile.js';
 import { describeText, MAX_COLUMNS, MAX_NAME_CHARS, Table, type TextCell, type ValueType } from './types.js';
 import { formatCount, plural } from './wording.js';
 

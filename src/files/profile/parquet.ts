@@ -13,7 +13,6 @@
  */
 import { open } from 'node:fs/promises';
 import { readAt } from './bytes.js';
-import type { ColumnProfile, DataProfile } from './index.js';
 import {
   decodeFooter,
   type Footer,
@@ -21,6 +20,7 @@ import {
   MAX_FOOTER_BYTES,
   type SchemaElement,
 } from './parquet-footer.js';
+import type { ColumnProfile, DataProfile } from './profile.js';
 import { TYPE_LABELS } from './receipt.js';
 import { formatCount } from './wording.js';
 

@@ -8,7 +8,7 @@ import { formatBytes, oneLine } from '../../text/format.js';
 import { fileNameMarkdown } from '../../text/names.js';
 import { redactSecrets } from '../../text/redact.js';
 import { escapeMrkdwn } from '../../text/slack-markdown.js';
-import type { ColumnProfile, DataProfile } from './index.js';
+import type { ColumnProfile, DataProfile } from './profile.js';
 import { formatCount, plural } from './wording.js';
 
 /** How each column type reads in a receipt (Parquet shapes use the same words). */
@@ -33,7 +33,8 @@ const DELIMITER_NAMES: Readonly<Record<string, string>> = {
 };
 
 const MAX_CHARS = 2_500;
-const MAX_COLUMNS = 25;
+/** Columns listed in one receipt (profiling itself reads up to MAX_COLUMNS of types.ts). */
+const MAX_RECEIPT_COLUMNS = 25;
 const MAX_NOTES = 4;
 const MAX_SHEETS = 10;
 
@@ -64,7 +65,7 @@ function columnList(columns: readonly ColumnProfile[], budget: number): string {
   if (columns.length === 0 || budget <= 0) return '';
   const entries: string[] = [];
   let length = 0;
-  for (const c of columns.slice(0, MAX_COLUMNS)) {
+  for (const c of columns.slice(0, MAX_RECEIPT_COLUMNS)) {
     const empty =
       c.nulls === null
         ? 'empty: unknown'

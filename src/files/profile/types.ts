@@ -5,7 +5,7 @@
  * time patterns only run on short text (a field of 80,000 digits followed by a letter once took seconds here).
  * Conventions that one cell cannot settle (is "1,234" a thousand or 1.234?) are decided per column, from all of it.
  */
-import type { ColumnProfile } from './index.js';
+import type { ColumnProfile } from './profile.js';
 import { formatCount } from './wording.js';
 
 export type ValueType = 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'time' | 'string';

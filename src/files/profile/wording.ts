@@ -1,4 +1,5 @@
 /** How counts, plurals and errors are worded in profile notes and the receipt. */
+import { plural as pluralOf } from '../../text/wording.js';
 
 /** `1234567` → `1,234,567`. */
 export function formatCount(n: number): string {
@@ -7,7 +8,7 @@ export function formatCount(n: number): string {
 
 /** `1 row`, `1,250 rows`. */
 export function plural(n: number, word: string): string {
-  return `${formatCount(n)} ${word}${n === 1 ? '' : 's'}`;
+  return pluralOf(n, word, formatCount);
 }
 
 /** A short reason for a note: system error codes as they are, damage in plain words. */

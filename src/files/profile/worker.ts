@@ -3,7 +3,7 @@
  * which bounds its time and memory; nothing here talks to Slack, Anthropic or the database.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { DataKind } from '../policy.js';
+import type { DataKind } from '../formats.js';
 import { profileFile } from './index.js';
 
 export interface ProfileJob {

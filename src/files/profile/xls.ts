@@ -4,7 +4,7 @@
  */
 import { readHead } from './bytes.js';
 import { profileDelimited } from './delimited.js';
-import type { DataProfile } from './index.js';
+import type { DataProfile } from './profile.js';
 import { isCompoundFile, profileXlsx } from './xlsx.js';
 import { isZip } from './zip.js';
 

@@ -9,7 +9,7 @@
  * element stack is kept, so nesting costs nothing. A bound that changes what the receipt says is named in a note.
  */
 import { open } from 'node:fs/promises';
-import type { DataKind } from '../policy.js';
+import type { DataKind } from '../formats.js';
 import { readAt } from './bytes.js';
 import {
   chooseHeader,
@@ -20,7 +20,7 @@ import {
   type SheetCell,
   type SheetRow,
 } from './header.js';
-import type { ColumnProfile, DataProfile } from './index.js';
+import type { ColumnProfile, DataProfile } from './profile.js';
 import { type ColumnStats, classifyText, INTEGER, isNullText, MAX_COLUMNS, Table } from './types.js';
 import { errorText, formatCount, plural } from './wording.js';
 import { attributes, decodeXml, type XmlHandler, XmlLimitError, XmlTokenizer } from './xml.js';

@@ -1,7 +1,8 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
+import { parseMessageKey } from '../../domain.js';
 import type { Logger } from '../../log.js';
-import { ACTIONS, parseMessageKey } from '../actions.js';
+import { ACTIONS } from '../actions.js';
 import type { AdminCheck } from '../admins.js';
 import { slackErrorCode } from '../errors.js';
 

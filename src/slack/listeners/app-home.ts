@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../log.js';
-import type { Reports } from '../../store/reports.js';
+import type { Reports } from '../../ports.js';
 import type { AdminCheck } from '../admins.js';
 import { slackErrorCode } from '../errors.js';
 import { type AdminReport, buildHomeView } from '../home-view.js';

@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import type { ListenerDeps } from './index.js';
+import type { ListenerDeps } from './deps.js';
 import { toThreadMessage } from './thread-message.js';
 
 /** `@Analyst …` in a channel: starts or continues the bot's part in that thread. */

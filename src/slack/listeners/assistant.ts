@@ -1,5 +1,6 @@
 import { type App, Assistant, type AssistantConfig } from '@slack/bolt';
 import { type ThreadMessage, threadKeyOf } from '../../domain.js';
+import { formatList } from '../../files/formats.js';
 import type { Logger } from '../../log.js';
 import { slackErrorCode } from '../errors.js';
 import { type IncomingEvent, toThreadMessage } from './thread-message.js';
@@ -10,8 +11,7 @@ export interface AssistantDeps {
   log: Logger;
 }
 
-export const GREETING =
-  "👋 Hi! Ask me a data question, or upload a CSV, TSV, XLSX, JSON or Parquet file — I'll run the analysis and show you the numbers.";
+export const GREETING = `👋 Hi! Ask me a data question, or upload a ${formatList()} file — I'll run the analysis and show you the numbers.`;
 
 export const SUGGESTED_PROMPTS = [
   {

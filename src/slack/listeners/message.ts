@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import type { ListenerDeps } from './index.js';
+import type { ListenerDeps } from './deps.js';
 import { type IncomingEvent, toThreadMessage } from './thread-message.js';
 
 /** Thread follow-ups, DMs and file shares; the twin of every mention arrives here too and is deduplicated. */

@@ -1,10 +1,8 @@
-import type Anthropic from '@anthropic-ai/sdk';
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { collectRuns } from '../../claude/result.js';
 import { type ThreadRef, threadKeyOf } from '../../domain.js';
 import type { Logger } from '../../log.js';
-import type { Store } from '../../store/index.js';
+import type { TurnRuns } from '../../ports.js';
 import { escapeMrkdwn } from '../../text/slack-markdown.js';
 import { ACTIONS } from '../actions.js';
 import { slackErrorCode } from '../errors.js';
@@ -15,7 +13,7 @@ export const CODE_NOT_STORED = "That answer's code is no longer stored.";
 const FILES_PER_UPLOAD = 10;
 
 export interface ShowCodeDeps {
-  store: Store;
+  runsOf: TurnRuns;
   log: Logger;
 }
 
@@ -68,18 +66,13 @@ async function showCode(
 ): Promise<void> {
   const threadKey = threadKeyOf(thread);
   // Only this thread's history: the button value is never used to look anything up elsewhere.
-  const entries = deps.store.history
-    .list(threadKey)
-    .filter((e) => e.turnId === turnId && e.message.role === 'assistant');
-  if (turnId === '' || entries.length === 0) {
+  const runs = turnId === '' ? undefined : deps.runsOf(threadKey, turnId);
+  if (!runs) {
     deps.log.info({ threadKey }, 'show_code for a turn this thread does not have');
     await notStored(client, thread, userId, deps.log);
     return;
   }
-  const content = entries.flatMap((e) =>
-    typeof e.message.content === 'string' ? [] : (e.message.content as unknown as Anthropic.ContentBlock[]),
-  );
-  await post(client, deps.log, thread, renderRuns(collectRuns(content)));
+  await post(client, deps.log, thread, renderRuns(runs));
 }
 
 async function post(

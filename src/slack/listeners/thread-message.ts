@@ -1,5 +1,4 @@
-import type { ThreadMessage } from '../../domain.js';
-import type { SlackFileRef } from '../../files/policy.js';
+import type { SlackFileRef, ThreadMessage } from '../../domain.js';
 import { redactSecrets } from '../../text/redact.js';
 
 /** The fields of app_mention and message events the bot reads. */

@@ -1,0 +1,118 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCommand } from '../../src/commands.js';
+import { type ThreadMessage, threadKeyOf } from '../../src/domain.js';
+import type { Replier } from '../../src/ports.js';
+import { openDatabase } from '../../src/store/db.js';
+import { createStore, type Store } from '../../src/store/index.js';
+
+const ROOT = '1700000000.000100';
+const ask = (text: string, messageTs: string, userId = 'U1'): ThreadMessage => ({
+  teamId: 'T1',
+  channelId: 'C1',
+  threadTs: ROOT,
+  messageTs,
+  userId,
+  text,
+  files: [],
+  addressed: true,
+  isDirectMessage: false,
+});
+const KEY = threadKeyOf(ask('', ROOT));
+
+let store: Store;
+let notices: string[];
+let deleted: string[];
+let retried: string[];
+let admins: string[];
+
+const replier: Replier = {
+  queued: async () => undefined,
+  working: async () => undefined,
+  done: async () => undefined,
+  progress: async () => ({ ts: undefined, step: () => undefined, finish: async () => undefined }),
+  notice: async (_thread, text) => void notices.push(text),
+  failure: async (_msg, text) => void notices.push(text),
+  answer: async () => undefined,
+};
+
+const run = (text: string, userId = 'U1') =>
+  runCommand(
+    {
+      store,
+      replier,
+      files: { deleteFile: async (id) => void deleted.push(id), removeLocalCopies: async () => undefined },
+      retry: (channelId, messageTs) => retried.push(`${channelId}|${messageTs}`) > 0,
+      isAdmin: async (user) => admins.includes(user),
+      prices: { inputPerMTok: 3, outputPerMTok: 15, containerPerHour: 0.05 },
+      maxFileMb: 200,
+    },
+    ask(text, `1700000001.${String(notices.length).padStart(6, '0')}`, userId),
+    text as Parameters<typeof runCommand>[2],
+  );
+
+function threadWithFiles(count: number) {
+  store.threads.ensure({ ...ask('', ROOT), threadKey: KEY, toolVersion: 'code_execution_20260521' });
+  store.threads.setContainer(KEY, 'container_1', Date.now() + 3_600_000);
+  for (let i = 0; i < count; i++)
+    store.files.add(KEY, {
+      slackFileId: `F${i}`,
+      anthropicFileId: `file_${i}`,
+      name: `data${i}.csv`,
+      sizeBytes: 10,
+      mimeType: 'text/csv',
+    });
+}
+
+beforeEach(() => {
+  store = createStore(openDatabase(':memory:'));
+  notices = [];
+  deleted = [];
+  retried = [];
+  admins = [];
+});
+afterEach(() => store.db.close());
+
+describe('thread commands', () => {
+  it('help names the formats, the size limit and every command', async () => {
+    expect(await run('help')).toEqual({ status: 'answered' });
+    expect(notices[0]).toContain(
+      'Upload CSV, TSV, XLSX, XLS, JSON, JSONL, Parquet or TXT files (up to 200 MB)',
+    );
+    for (const command of ['help', 'reset', 'usage', 'forget', 'retry'])
+      expect(notices[0]).toContain(`\`${command}\``);
+  });
+
+  it('reset drops the container and counts the files to re-attach', async () => {
+    threadWithFiles(1);
+    await run('reset');
+    expect(store.threads.get(KEY)?.containerId).toBeNull();
+    expect(notices[0]).toMatch(/1 file will be re-attached with the next question\.$/);
+  });
+
+  it("forget deletes the thread's files at Anthropic and says how many", async () => {
+    threadWithFiles(2);
+    await run('forget');
+    expect(deleted.sort()).toEqual(['file_0', 'file_1']);
+    expect(store.threads.get(KEY)).toBeUndefined();
+    expect(notices[0]).toContain('and 2 uploaded files were deleted');
+  });
+
+  it('retry re-queues the last failed question of its asker, or of anyone for an admin', async () => {
+    expect(await run('retry')).toEqual({ status: 'answered' });
+    expect(notices).toEqual(['There is no failed question in this thread to retry.']);
+
+    const failed = ask('revenue by month', '1700000000.000500', 'U1');
+    store.inbox.accept(failed);
+    store.inbox.markFailed('C1', failed.messageTs, 'overloaded');
+    await run('retry', 'U2');
+    expect(retried).toEqual([]);
+    expect(notices.at(-1)).toBe(
+      'Only the person who asked the last failed question, or a workspace admin, can retry it.',
+    );
+
+    admins.push('U2');
+    await run('retry', 'U2');
+    expect(retried).toEqual(['C1|1700000000.000500']);
+    expect(notices.at(-1)).toBe('🔁 Retrying: “revenue by month”');
+  });
+});

@@ -162,7 +162,14 @@ async function writeChecked(
     if (!sniffed) sniffHtml(head, true);
   }
 
-  await pipeline(body, checked, createWriteStream(destPath));
+  const file = createWriteStream(destPath);
+  try {
+    await pipeline(body, checked, file);
+  } finally {
+    // pipeline settles on the first error without waiting for the file to open and close; a file that opens after
+    // the caller's cleanup would be left behind, so wait until its descriptor is closed.
+    if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
+  }
   return { sizeBytes, sha256: hash.digest('hex') };
 }
 

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DataProfile, formatReceipt, profileFile } from '../../src/files/profile/index.js';
+import { bin, type Field, int, list, listHeader, parquetFile, struct, T, varint } from './thrift-builder.js';
 
 let dir: string;
 let counter = 0;
@@ -21,42 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-// Thrift compact protocol, as parquet-format's FileMetaData uses it.
-const T = { i32: 5, i64: 6, binary: 8, list: 9, map: 11, struct: 12 } as const;
-type Field = [id: number, type: number, value: Buffer];
-
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  let v = n;
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  out.push(v);
-  return Buffer.from(out);
-}
-const int = (n: number) => varint(n >= 0 ? n * 2 : -n * 2 - 1);
-const bin = (s: string) => Buffer.concat([varint(Buffer.byteLength(s)), Buffer.from(s)]);
-function struct(fields: Field[]): Buffer {
-  let last = 0;
-  const parts = fields.map(([id, type, value]) => {
-    const header =
-      id - last > 0 && id - last <= 15
-        ? Buffer.from([((id - last) << 4) | type])
-        : Buffer.concat([Buffer.from([type]), int(id)]);
-    last = id;
-    return Buffer.concat([header, value]);
-  });
-  return Buffer.concat([...parts, Buffer.from([0])]);
-}
-/** A list header declaring `size` elements of `type`; the elements follow (or not). */
-function listHeader(type: number, size: number): Buffer {
-  return size < 15
-    ? Buffer.from([(size << 4) | type])
-    : Buffer.concat([Buffer.from([0xf0 | type]), varint(size)]);
-}
-const list = (type: number, items: Buffer[]) => Buffer.concat([listHeader(type, items.length), ...items]);
 
 /** A valid footer: 3 rows, columns `id` (required int64) and `name` (optional string, 1 null). */
 function validFooter(): Buffer {
@@ -116,9 +81,7 @@ function validFooter(): Buffer {
 async function profileFooter(footer: Buffer): Promise<DataProfile> {
   counter += 1;
   const path = join(dir, `hostile-${counter}.parquet`);
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(footer.length);
-  await writeFile(path, Buffer.concat([Buffer.from('PAR1'), footer, length, Buffer.from('PAR1')]));
+  await writeFile(path, parquetFile(footer));
   return profileFile(path, 'parquet');
 }
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataKind } from '../../src/files/formats.js';
 import { type DataProfile, formatReceipt, profileFile } from '../../src/files/profile/index.js';
+import { bin, type Field, int, list, parquetFile, struct, T } from './thrift-builder.js';
 import { MAIN_NS, workbook } from './xlsx-builder.js';
 
 let dir: string;
@@ -410,47 +411,6 @@ describe('XLS', () => {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Parquet: PAR1 + a FileMetaData footer in the Thrift compact protocol, as parquet-format defines it.
-
-const T = { i32: 5, i64: 6, binary: 8, list: 9, struct: 12 } as const;
-type Field = [id: number, type: number, value: Buffer];
-
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  let v = n;
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  out.push(v);
-  return Buffer.from(out);
-}
-const int = (n: number) => varint(n >= 0 ? n * 2 : -n * 2 - 1);
-const bin = (s: string) => Buffer.concat([varint(Buffer.byteLength(s)), Buffer.from(s)]);
-function struct(fields: Field[]): Buffer {
-  let last = 0;
-  const parts = fields.map(([id, type, value]) => {
-    const header =
-      id - last > 0 && id - last <= 15
-        ? Buffer.from([((id - last) << 4) | type])
-        : Buffer.concat([Buffer.from([type]), int(id)]);
-    last = id;
-    return Buffer.concat([header, value]);
-  });
-  return Buffer.concat([...parts, Buffer.from([0])]);
-}
-function list(type: number, items: Buffer[]): Buffer {
-  const header =
-    items.length < 15
-      ? Buffer.from([(items.length << 4) | type])
-      : Buffer.concat([Buffer.from([0xf0 | type]), varint(items.length)]);
-  return Buffer.concat([header, ...items]);
-}
-
-function parquetFile(footer: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(footer.length);
-  return Buffer.concat([Buffer.from('PAR1'), footer, length, Buffer.from('PAR1')]);
-}
 
 describe('Parquet', () => {
   it('reads num_rows, the schema and null counts from the footer', async () => {

@@ -27,6 +27,7 @@ import { freePort } from '../fakes/free-port.js';
 import {
   buttonsOf,
   CHANNEL,
+  fakeBotEnv,
   type Harness,
   HUMAN,
   markdownPosts,
@@ -294,17 +295,17 @@ describe('Socket Mode', () => {
     const socket = await startFakeSocketMode(slack);
     const anthropic = await startFakeAnthropic();
     const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-socket-db-'));
-    const config = loadConfig({
-      SLACK_BOT_TOKEN: slack.botToken,
-      SLACK_APP_TOKEN: 'xapp-1-A08CSVAN1YZ-test',
-      SLACK_API_URL: slack.apiUrl,
-      ANTHROPIC_API_KEY: 'sk-ant-test',
-      ANTHROPIC_BASE_URL: anthropic.url,
-      PORT: String(await freePort()),
-      DATABASE_PATH: join(dir, 'bot.db'),
-      SQLITE_BUSY_TIMEOUT_MS: '200',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    });
+    const config = loadConfig(
+      fakeBotEnv(
+        { slack, anthropic },
+        { port: await freePort(), dir },
+        {
+          SLACK_APP_TOKEN: 'xapp-1-A08CSVAN1YZ-test',
+          SQLITE_BUSY_TIMEOUT_MS: '200',
+          LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+        },
+      ),
+    );
     const bot = await createBot(config, createLogger(config.LOG_LEVEL));
     cleanups.push(async () => {
       await bot.stop(1_000);

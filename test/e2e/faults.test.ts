@@ -10,6 +10,7 @@ import { spawnBot } from './child-bot.js';
 import {
   blocks,
   CHANNEL,
+  fakeBotEnv,
   type Harness,
   markdownPosts,
   nextTs,
@@ -180,17 +181,7 @@ describe('crash safety', () => {
     const anthropic = await startFakeAnthropic();
     const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-child-'));
     const port = await freePort();
-    const env = {
-      SLACK_BOT_TOKEN: slack.botToken,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: slack.apiUrl,
-      ANTHROPIC_API_KEY: 'sk-ant-test',
-      ANTHROPIC_BASE_URL: anthropic.url,
-      PORT: String(port),
-      DATABASE_PATH: join(dir, 'bot.db'),
-      LOG_LEVEL: 'warn',
-      ...extraEnv,
-    };
+    const env = fakeBotEnv({ slack, anthropic }, { port, dir }, { LOG_LEVEL: 'warn', ...extraEnv });
     let bot = spawnBot(env);
     await bot.ready(port);
     anthropic.enqueue({ ...textReply('never finished'), hangAfterEvents: 2 }, textReply(answer));

@@ -66,6 +66,27 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/**
+ * The environment that points a bot at the loopback fakes, its database in `dir`: HTTP mode (signing secret),
+ * or Socket Mode when `SLACK_APP_TOKEN` is among `extra`.
+ */
+export function fakeBotEnv(
+  fakes: { slack: { botToken: string; apiUrl: string }; anthropic: { url: string } },
+  where: { port: number; dir: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: fakes.slack.botToken,
+    ...(extra.SLACK_APP_TOKEN ? {} : { SLACK_SIGNING_SECRET: SIGNING_SECRET }),
+    SLACK_API_URL: fakes.slack.apiUrl,
+    ANTHROPIC_API_KEY: 'sk-ant-test',
+    ANTHROPIC_BASE_URL: fakes.anthropic.url,
+    PORT: String(where.port),
+    DATABASE_PATH: join(where.dir, 'bot.db'),
+    ...extra,
+  };
+}
+
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const slack = await startFakeSlack();
   const anthropic = await startFakeAnthropic();

@@ -23,6 +23,7 @@ import { spawnBot } from './child-bot.js';
 import {
   buttonsOf,
   CHANNEL,
+  fakeBotEnv,
   type Harness,
   nextTs,
   progressPosts,
@@ -249,18 +250,15 @@ describe('a crash while profiling', () => {
     anthropic.onMessage((body) => textReply(`answer to ${questionOf(body)}`));
     const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-crash-'));
     const port = await freePort();
-    const env = {
-      SLACK_BOT_TOKEN: slack.botToken,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: slack.apiUrl,
-      ANTHROPIC_API_KEY: 'sk-ant-test',
-      ANTHROPIC_BASE_URL: anthropic.url,
-      PORT: String(port),
-      DATABASE_PATH: join(dir, 'bot.db'),
-      LOG_LEVEL: 'warn',
-      PROFILE_TIMEOUT_SECONDS: '600',
-      TMPDIR: join(dir, 'tmp'), // the bot's temp folder, where its downloads can be seen
-    };
+    const env = fakeBotEnv(
+      { slack, anthropic },
+      { port, dir },
+      {
+        LOG_LEVEL: 'warn',
+        PROFILE_TIMEOUT_SECONDS: '600',
+        TMPDIR: join(dir, 'tmp'), // the bot's temp folder, where its downloads can be seen
+      },
+    );
     let bot = spawnBot(env);
     try {
       await bot.ready(port);
@@ -289,7 +287,7 @@ describe('a crash while profiling', () => {
       }
       await bot.exited;
       const downloads = () =>
-        readdirSync(join(env.TMPDIR, 'slack-analyst'), { recursive: true }).filter((p) =>
+        readdirSync(join(dir, 'tmp', 'slack-analyst'), { recursive: true }).filter((p) =>
           String(p).endsWith('data'),
         );
       expect(downloads()).toHaveLength(1); // the copy the crash left behind

@@ -9,7 +9,7 @@ import { startFakeAnthropic } from '../fakes/fake-anthropic.js';
 import { loadFixture, startFakeSlack } from '../fakes/fake-slack.js';
 import { startFakeSocketMode } from '../fakes/fake-socket-mode.js';
 import { freePort } from '../fakes/free-port.js';
-import { CHANNEL, nextTs, textReply, threadText } from './harness.js';
+import { CHANNEL, fakeBotEnv, nextTs, textReply, threadText } from './harness.js';
 
 it('in Socket Mode (SLACK_APP_TOKEN set) acks events over the WebSocket and answers in the thread', async () => {
   const slack = await startFakeSlack();
@@ -17,16 +17,13 @@ it('in Socket Mode (SLACK_APP_TOKEN set) acks events over the WebSocket and answ
   const anthropic = await startFakeAnthropic();
   const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-socket-'));
   const port = await freePort();
-  const config = loadConfig({
-    SLACK_BOT_TOKEN: slack.botToken,
-    SLACK_APP_TOKEN: 'xapp-1-A08CSVAN1YZ-test',
-    SLACK_API_URL: slack.apiUrl,
-    ANTHROPIC_API_KEY: 'sk-ant-test',
-    ANTHROPIC_BASE_URL: anthropic.url,
-    PORT: String(port),
-    DATABASE_PATH: join(dir, 'bot.db'),
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-  });
+  const config = loadConfig(
+    fakeBotEnv(
+      { slack, anthropic },
+      { port, dir },
+      { SLACK_APP_TOKEN: 'xapp-1-A08CSVAN1YZ-test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' },
+    ),
+  );
   const bot = await createBot(config, createLogger(config.LOG_LEVEL));
   try {
     await bot.start();

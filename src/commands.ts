@@ -1,6 +1,7 @@
 import type { ThreadMessage } from './domain.js';
 import { threadKeyOf } from './domain.js';
 import { formatList } from './files/formats.js';
+import { exportNotebook } from './notebook-export.js';
 import type { FileGateway, Replier, TurnOutcome } from './ports.js';
 import { estimateCost, formatUsd, MIN_CONTAINER_MINUTES, type Prices, totalInputTokens } from './pricing.js';
 import { forgetThread } from './retention.js';
@@ -8,7 +9,7 @@ import type { Store } from './store/index.js';
 import { formatTokens } from './text/format.js';
 import { COMMAND } from './text/wording.js';
 
-export const COMMANDS = ['help', 'reset', 'usage', 'forget', 'retry'] as const;
+export const COMMANDS = ['help', 'reset', 'usage', 'forget', 'retry', 'notebook'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** A message that is exactly one command word (after the mention), e.g. "@Analyst reset". */
@@ -23,7 +24,7 @@ export function parseCommand(text: string): Command | null {
 export interface CommandDeps {
   store: Store;
   replier: Replier;
-  files: Pick<FileGateway, 'deleteFile' | 'removeLocalCopies'>;
+  files: Pick<FileGateway, 'deleteFile' | 'removeLocalCopies' | 'fetchOutput'>;
   /** Queues a finished message again; false when it is already queued or running. */
   retry: (channelId: string, messageTs: string) => boolean;
   /** Workspace admins may retry anyone's question; everyone else only their own. */
@@ -84,6 +85,9 @@ export async function runCommand(
       await replier.notice(msg, COMMAND.retrying(failed.message.text));
       break;
     }
+    case 'notebook':
+      await exportNotebook(deps, msg);
+      break;
   }
   return { status: 'answered' };
 }

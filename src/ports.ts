@@ -50,6 +50,8 @@ export interface Replier {
   /** A failure of this message, with a Retry button, and the failed sign on the message. */
   failure(msg: ThreadMessage, markdown: string): Promise<void>;
   answer(msg: ThreadMessage, answer: Answer): Promise<void>;
+  /** Posts one file into the thread with a comment; false when Slack refused it (the thread is told why). */
+  upload(thread: ThreadRef, file: { fileName: string; bytes: Buffer }, comment: string): Promise<boolean>;
 }
 
 /** Moving files between Slack, the Files API and back. */

@@ -57,7 +57,7 @@ export const COMMAND = {
       '• Mention me with a question; follow-ups in the same thread need no mention and reuse the same sandbox.',
       `• Upload ${formats} files (up to ${maxFileMb} MB) to the thread; charts and files I make come back here.`,
       '• The sandbox has no internet access and cannot install packages.',
-      '• Commands: `help`, `reset` (fresh sandbox, files re-attached), `usage` (tokens and estimated cost), `forget` (delete this thread’s data), `retry` (re-run the last failed question).',
+      '• Commands: `help`, `reset` (fresh sandbox, files re-attached), `usage` (tokens and estimated cost), `forget` (delete this thread’s data), `retry` (re-run the last failed question), `notebook` (this thread as a Jupyter notebook).',
     ].join('\n'),
   reset: (files: number) =>
     `🧹 Started a fresh sandbox for this thread: earlier variables and intermediate files are gone.${
@@ -68,4 +68,8 @@ export const COMMAND = {
   nothingToRetry: 'There is no failed question in this thread to retry.',
   notYoursToRetry: 'Only the person who asked the last failed question, or a workspace admin, can retry it.',
   retrying: (question: string) => `🔁 Retrying: “${question.slice(0, 200)}”`,
+  nothingToExport: 'There is no answered question in this thread to export yet.',
+  notebookPosted: (questions: number, runs: number, inputs: readonly string[]) =>
+    `📓 This thread as a Jupyter notebook: ${plural(questions, 'question')}, ${plural(runs, 'code cell')}.` +
+    (inputs.length > 0 ? ` To run it, put ${inputs.join(', ')} next to it.` : ''),
 } as const;

@@ -4,12 +4,13 @@ import { formatList } from './files/formats.js';
 import { exportNotebook } from './notebook-export.js';
 import type { FileGateway, Replier, TurnOutcome } from './ports.js';
 import { estimateCost, formatUsd, MIN_CONTAINER_MINUTES, type Prices, totalInputTokens } from './pricing.js';
+import { threadReplayPlan } from './restore.js';
 import { forgetThread } from './retention.js';
 import type { Store } from './store/index.js';
 import { formatTokens } from './text/format.js';
 import { COMMAND } from './text/wording.js';
 
-export const COMMANDS = ['help', 'reset', 'usage', 'forget', 'retry', 'notebook'] as const;
+export const COMMANDS = ['help', 'reset', 'reset clean', 'usage', 'forget', 'retry', 'notebook'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** A message that is exactly one command word (after the mention), e.g. "@Analyst reset". */
@@ -17,7 +18,8 @@ export function parseCommand(text: string): Command | null {
   const word = text
     .trim()
     .toLowerCase()
-    .replace(/[.!?]+$/, '');
+    .replace(/[.!?]+$/, '')
+    .replace(/\s+/g, ' ');
   return (COMMANDS as readonly string[]).includes(word) ? (word as Command) : null;
 }
 
@@ -46,9 +48,16 @@ export async function runCommand(
       await replier.notice(msg, COMMAND.help(formatList(), deps.maxFileMb));
       break;
     case 'reset': {
+      // The next question restores the sandbox: its recorded steps are re-run first (see restore.ts).
       store.threads.setContainer(threadKey, null, null);
-      const files = store.files.list(threadKey);
-      await replier.notice(msg, COMMAND.reset(files.length));
+      const files = store.files.list(threadKey).length;
+      const steps = threadReplayPlan(store, threadKey).steps.length;
+      await replier.notice(msg, steps > 0 ? COMMAND.resetRestoring(steps, files) : COMMAND.reset(files));
+      break;
+    }
+    case 'reset clean': {
+      store.threads.startClean(threadKey);
+      await replier.notice(msg, COMMAND.reset(store.files.list(threadKey).length));
       break;
     }
     case 'usage': {

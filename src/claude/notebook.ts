@@ -6,6 +6,7 @@
 import { redactSecrets } from '../text/redact.js';
 import { plural } from '../text/wording.js';
 import type { RecordedStep, RecordedTurn } from './recorded.js';
+import { RESTORE_SCRIPT } from './replay.js';
 
 /** An output file of a run: its bytes, or null when they are no longer kept (deleted after posting). */
 export type NotebookOutput = { fileName: string; mimeType: string; bytes: Buffer } | null;
@@ -75,6 +76,11 @@ export function buildNotebook(input: NotebookInput): Notebook {
     const failed = turn.steps.filter((s) => s.run.failed).length;
     for (const step of turn.steps) {
       if (step.run.failed) continue;
+      if (step.run.input.includes(RESTORE_SCRIPT)) {
+        // The cells above already hold what the restore re-ran.
+        markdown('_The sandbox was restored here: the steps above were re-run in a new one._');
+        continue;
+      }
       const source = sourceOf(step);
       if (source === undefined) {
         markdown(`_A step of a kind this export does not know ran here:_ \`${oneLine(step.run.input)}\``);

@@ -46,6 +46,8 @@ const history = [
     blocks.text('EMEA grew fastest: +18.4 %.'),
   ]),
   ...turn('t2', 'And by month?', [
+    blocks.bash('s9', 'bash "$(find / -name slack-analyst-restore.sh -type f | head -n 1)"'),
+    blocks.bashResult('s9', { stdout: 'restore: 2 of 2 steps re-ran, 0 failed\n' }),
     blocks.bash('s5', 'python -c "print(12)"'),
     blocks.bashResult('s5', { stdout: '12\n', stderr: 'warning: old pandas\n' }),
     blocks.text('Twelve months.'),
@@ -89,6 +91,11 @@ describe('the notebook export', () => {
       { output_type: 'stream', name: 'stdout', text: ['12\n'] },
       { output_type: 'stream', name: 'stderr', text: ['warning: old pandas\n'] },
     ]);
+  });
+
+  it('does not repeat a sandbox restore as code, but says where it happened', () => {
+    expect(json).not.toContain('slack-analyst-restore.sh');
+    expect(sources.join('\n')).toContain('The sandbox was restored here');
   });
 
   it('leaves failed runs out and says so', () => {

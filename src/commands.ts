@@ -1,14 +1,16 @@
 import type { ThreadMessage } from './domain.js';
 import { threadKeyOf } from './domain.js';
 import { formatList } from './files/formats.js';
+import { exportNotebook } from './notebook-export.js';
 import type { FileGateway, Replier, TurnOutcome } from './ports.js';
 import { estimateCost, formatUsd, MIN_CONTAINER_MINUTES, type Prices, totalInputTokens } from './pricing.js';
+import { threadReplayPlan } from './restore.js';
 import { forgetThread } from './retention.js';
 import type { Store } from './store/index.js';
 import { formatTokens } from './text/format.js';
 import { COMMAND } from './text/wording.js';
 
-export const COMMANDS = ['help', 'reset', 'usage', 'forget', 'retry'] as const;
+export const COMMANDS = ['help', 'reset', 'reset clean', 'usage', 'forget', 'retry', 'notebook'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** A message that is exactly one command word (after the mention), e.g. "@Analyst reset". */
@@ -16,14 +18,15 @@ export function parseCommand(text: string): Command | null {
   const word = text
     .trim()
     .toLowerCase()
-    .replace(/[.!?]+$/, '');
+    .replace(/[.!?]+$/, '')
+    .replace(/\s+/g, ' ');
   return (COMMANDS as readonly string[]).includes(word) ? (word as Command) : null;
 }
 
 export interface CommandDeps {
   store: Store;
   replier: Replier;
-  files: Pick<FileGateway, 'deleteFile' | 'removeLocalCopies'>;
+  files: Pick<FileGateway, 'deleteFile' | 'removeLocalCopies' | 'fetchOutput'>;
   /** Queues a finished message again; false when it is already queued or running. */
   retry: (channelId: string, messageTs: string) => boolean;
   /** Workspace admins may retry anyone's question; everyone else only their own. */
@@ -45,9 +48,16 @@ export async function runCommand(
       await replier.notice(msg, COMMAND.help(formatList(), deps.maxFileMb));
       break;
     case 'reset': {
+      // The next question restores the sandbox: its recorded steps are re-run first (see restore.ts).
       store.threads.setContainer(threadKey, null, null);
-      const files = store.files.list(threadKey);
-      await replier.notice(msg, COMMAND.reset(files.length));
+      const files = store.files.list(threadKey).length;
+      const steps = threadReplayPlan(store, threadKey).steps.length;
+      await replier.notice(msg, steps > 0 ? COMMAND.resetRestoring(steps, files) : COMMAND.reset(files));
+      break;
+    }
+    case 'reset clean': {
+      store.threads.startClean(threadKey);
+      await replier.notice(msg, COMMAND.reset(store.files.list(threadKey).length));
       break;
     }
     case 'usage': {
@@ -84,6 +94,9 @@ export async function runCommand(
       await replier.notice(msg, COMMAND.retrying(failed.message.text));
       break;
     }
+    case 'notebook':
+      await exportNotebook(deps, msg);
+      break;
   }
   return { status: 'answered' };
 }

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { WebClient } from '@slack/web-api';
-import { deleteFile, downloadOutputFile, uploadInputFile } from './claude/files.js';
+import { deleteFile, downloadOutputFile, uploadInputFile, uploadTextFile } from './claude/files.js';
 import { type SlackFileRef, threadKeyOf } from './domain.js';
 import type { DataKind } from './files/formats.js';
 import { checkSlackFile } from './files/policy.js';
@@ -148,6 +148,7 @@ export function createFileGateway(opts: FileGatewayOptions): FileGateway {
       const out = await downloadOutputFile(opts.anthropic, fileId);
       return { fileId, fileName: out.fileName, mimeType: out.mimeType, bytes: out.bytes };
     },
+    uploadText: (fileName, text, signal) => uploadTextFile(opts.anthropic, fileName, text, signal),
     deleteFile: (fileId) => deleteFile(opts.anthropic, fileId),
     removeLocalCopies: (threadKey) => opts.temp.removeThread(threadKey),
   };

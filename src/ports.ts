@@ -50,6 +50,8 @@ export interface Replier {
   /** A failure of this message, with a Retry button, and the failed sign on the message. */
   failure(msg: ThreadMessage, markdown: string): Promise<void>;
   answer(msg: ThreadMessage, answer: Answer): Promise<void>;
+  /** Posts one file into the thread with a comment; false when Slack refused it (the thread is told why). */
+  upload(thread: ThreadRef, file: { fileName: string; bytes: Buffer }, comment: string): Promise<boolean>;
 }
 
 /** Moving files between Slack, the Files API and back. */
@@ -73,6 +75,8 @@ export interface FileGateway {
   /** Files people shared earlier in the thread (e.g. on its root), for a thread the bot has just joined. */
   earlierFiles(thread: ThreadRef, beforeTs: string): Promise<SlackFileRef[]>;
   fetchOutput(fileId: string): Promise<OutputFile>;
+  /** Uploads a small text file the bot wrote (the sandbox restore script) to the Files API; returns its id. */
+  uploadText(fileName: string, text: string, signal?: AbortSignal): Promise<string>;
   deleteFile(fileId: string): Promise<void>;
   /** Removes any local copy of the thread's files still on disk (left by a crash mid-ingestion). */
   removeLocalCopies(threadKey: string): Promise<void>;

@@ -4,6 +4,7 @@ import type { Analyst } from './claude/analyst.js';
 import { AnalystError } from './claude/errors.js';
 import { fitHistory, forHistory, historyNotice, uploadsFor } from './claude/history.js';
 import { threadContext } from './claude/prompt.js';
+import { RESTORE_SCRIPT } from './claude/replay.js';
 import { answerText, collectRuns, stepEvent } from './claude/result.js';
 import type { CodeExecutionToolVersion } from './config.js';
 import {
@@ -23,6 +24,7 @@ import {
   type TokenUsage,
   totalInputTokens,
 } from './pricing.js';
+import { prepareRestore, type Restore, restoreNotice } from './restore.js';
 import { databaseFault, faultReason, type Store } from './store/index.js';
 import { formatTokens } from './text/format.js';
 import { fileNameMarkdown } from './text/names.js';
@@ -105,7 +107,9 @@ export async function runTurn(
 
   const runs = collectRuns(result.assistantContent);
   const saveFault = saveTurn(deps, msg, { turnId, threadKey, files, runs, result }, log);
-  if (result.containerReplaced) {
+  if (result.restore) {
+    notices.unshift(restoreNotice(result.restore, runs, files.length));
+  } else if (result.containerReplaced) {
     const restored = files.map((f) => fileNameMarkdown(f.name)).join(', ') || 'none';
     notices.unshift(TURN.sandboxReplaced(restored));
   }
@@ -173,7 +177,10 @@ function saveTurn(
       store.usage.record({ turnId, threadKey, model: deps.model, ...result.usage, codeRuns: runs.length });
       if (result.stopReason === 'refusal') return;
       store.saveTurn(msg, threadKey, turnId, [
-        { role: 'user', content: redactDeep(forHistory(result.userContent, files)) },
+        {
+          role: 'user',
+          content: redactDeep(forHistory(result.userContent, [...files, ...restoreFile(result)])),
+        },
         { role: 'assistant', content: redactAssistant(result.assistantContent) },
       ]);
     });
@@ -190,6 +197,8 @@ function saveTurn(
 type AskOutcome = Awaited<ReturnType<Analyst['ask']>> & {
   /** Files sent as container_upload blocks, attached to the container once the turn is saved. */
   sentUploads: string[];
+  /** The thread's earlier steps were replayed in the new sandbox first. */
+  restore?: Restore;
   historyNotice?: string;
 };
 
@@ -212,11 +221,14 @@ async function askClaude(
   // Thread facts (and the profile of each file attached now) travel with the question, so the system prompt stays
   // identical, and cached, for every thread.
   const uploads = uploadsFor(files, containerId);
+  // A new sandbox for a thread with recorded steps (retiring container, or after `reset`): they are replayed first.
+  let restore = containerId === null ? await prepareRestore(deps, threadKey, signal) : undefined;
   const question: Anthropic.ContentBlockParam[] = [
-    ...(retiring ? [SANDBOX_RESET_NOTE] : []),
+    ...(restore ? [restore.instruction] : retiring ? [SANDBOX_RESET_NOTE] : []),
     { type: 'text', text: threadContext(files, new Set(uploads.map((u) => u.file_id))) },
     { type: 'text', text: `Question from Slack user ${msg.userId}:\n${msg.text}` },
     ...uploads,
+    ...(restore ? [restore.upload] : []),
   ];
   const stored = store.history.list(threadKey);
   const fitted = fitHistory(stored, deps.historyTokenBudget);
@@ -224,7 +236,7 @@ async function askClaude(
   const shortened = historyNotice(stored, deps.historyTokenBudget, fitted);
   let sentUploads = question.flatMap((b) => (b.type === 'container_upload' ? [b.file_id] : []));
 
-  const result = await deps.analyst.ask({
+  const ask = deps.analyst.ask({
     toolVersion: thread.toolVersion as CodeExecutionToolVersion,
     threadKey,
     history,
@@ -236,27 +248,37 @@ async function askClaude(
       if (event) progress.step(event);
     },
     ...(signal ? { signal } : {}),
-    onContainerLost: () => {
+    onContainerLost: async () => {
       store.threads.setContainer(threadKey, null, null);
-      const reattach = uploadsFor(files, null);
+      restore = await prepareRestore(deps, threadKey, signal);
+      const reattach = [...uploadsFor(files, null), ...(restore ? [restore.upload] : [])];
       sentUploads = reattach.map((b) => b.file_id);
       return {
         history,
         userContent: [
-          SANDBOX_RESET_NOTE,
-          ...question.filter((b) => b.type !== 'container_upload'),
+          restore ? restore.instruction : SANDBOX_RESET_NOTE,
+          ...question.filter((b) => b.type !== 'container_upload' && b !== SANDBOX_RESET_NOTE),
           ...reattach,
         ],
       };
     },
   });
+  // The container holds its copy of the restore script once the request ran; the uploaded one can go.
+  const result = await ask.finally(() => {
+    if (restore) void deps.files.deleteFile(restore.fileId).catch(() => undefined);
+  });
   return {
     ...result,
     containerReplaced: result.containerReplaced || retiring,
     sentUploads,
+    ...(restore ? { restore } : {}),
     ...(shortened ? { historyNotice: shortened } : {}),
   };
 }
+
+/** The restore script, named in the stored user message instead of its (deleted) file id. */
+const restoreFile = (r: AskOutcome) =>
+  r.restore ? [{ anthropicFileId: r.restore.fileId, name: RESTORE_SCRIPT }] : [];
 
 const MAX_CONTAINER_AGE_MS = 29 * 24 * 60 * 60 * 1000;
 const SANDBOX_RESET_NOTE: Anthropic.TextBlockParam = {

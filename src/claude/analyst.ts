@@ -16,7 +16,10 @@ export interface AskParams {
    * Called once if the thread's container can no longer be restored: returns the history and user content
    * to send to a fresh container (old container_upload blocks retired, every input re-attached).
    */
-  onContainerLost: () => { history: Anthropic.MessageParam[]; userContent: Anthropic.ContentBlockParam[] };
+  onContainerLost: () => Promise<{
+    history: Anthropic.MessageParam[];
+    userContent: Anthropic.ContentBlockParam[];
+  }>;
   signal?: AbortSignal;
   /** Each content block as it completes while streaming (for live progress). */
   onBlock?: (block: Anthropic.ContentBlock) => void;
@@ -159,7 +162,7 @@ export function createAnalyst(opts: AnalystOptions) {
             { requestId: err.requestID, errorCode: err.errorCode, status: err.status, containerId },
             'container can no longer be restored; starting a new one',
           );
-          ({ history, userContent } = p.onContainerLost());
+          ({ history, userContent } = await p.onContainerLost());
           containerId = null;
           containerReplaced = true;
           continue;

@@ -29,6 +29,18 @@ export async function uploadInputFile(
   );
 }
 
+/** Uploads a small file the bot wrote itself (the sandbox restore script); returns its id. */
+export async function uploadTextFile(
+  client: Anthropic,
+  fileName: string,
+  text: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const file = await toFile(Buffer.from(text), fileName, { type: 'text/plain' });
+  const metadata = await client.files.upload({ file }, signal ? { signal } : {});
+  return metadata.id;
+}
+
 /** A file the code execution tool created, as the Files API returns it (before it becomes a posted output). */
 export interface DownloadedFile {
   /** The container's name for the file, made safe to reuse as an upload name. */

@@ -160,7 +160,7 @@ export function uploadsFor(
  */
 export function forHistory(
   content: readonly Anthropic.ContentBlockParam[],
-  files: readonly ThreadFile[],
+  files: readonly Pick<ThreadFile, 'anthropicFileId' | 'name'>[],
 ): Anthropic.ContentBlockParam[] {
   const names = new Map(files.map((f) => [f.anthropicFileId, f.name]));
   return content.map((b) =>

@@ -109,6 +109,26 @@ export function createSlackReplier(client: WebClient, log: Logger): Replier {
         await post(msg, sanitise(`⚠️ I couldn't upload ${names} to Slack (${code}).`, []));
       }
     },
+    async upload(thread, file, comment) {
+      const name = slackFileName(file.fileName);
+      try {
+        await client.files.uploadV2({
+          channel_id: thread.channelId,
+          thread_ts: thread.threadTs,
+          initial_comment: sanitise(comment, []),
+          file_uploads: [{ file: file.bytes, filename: name, title: name }],
+        });
+        return true;
+      } catch (err) {
+        const code = slackErrorCode(err);
+        log.warn({ code }, 'file upload failed');
+        await post(
+          thread,
+          sanitise(`⚠️ I couldn't upload **${fileNameMarkdown(file.fileName)}** to Slack (${code}).`, []),
+        );
+        return false;
+      }
+    },
   };
 }
 

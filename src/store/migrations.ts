@@ -90,4 +90,6 @@ export const MIGRATIONS: readonly string[] = [
   // 1-hour cache writes, priced at 2× where 5-minute ones are 1.25× (all writes stay in cache_creation_input_tokens).
   `ALTER TABLE files ADD COLUMN profile_json TEXT;
    ALTER TABLE usage ADD COLUMN cache_creation_1h_input_tokens INTEGER NOT NULL DEFAULT 0;`,
+  // 7: history up to this seq is not replayed when the sandbox is restored (`reset clean` moves it).
+  `ALTER TABLE threads ADD COLUMN replay_from_seq INTEGER NOT NULL DEFAULT 0;`,
 ];

@@ -9,6 +9,8 @@ export interface ThreadRow {
   containerId: string | null;
   containerCreatedAt: number | null;
   containerExpiresAt: number | null;
+  /** History entries up to this seq are left out when the sandbox is restored (before a `reset clean`). */
+  replayFromSeq: number;
   firstSeenAt: number;
 }
 
@@ -21,6 +23,7 @@ interface RawThread {
   container_id: string | null;
   container_created_at: number | null;
   container_expires_at: number | null;
+  replay_from_seq: number;
   first_seen_at: number;
 }
 
@@ -33,6 +36,7 @@ const toRow = (r: RawThread): ThreadRow => ({
   containerId: r.container_id,
   containerCreatedAt: r.container_created_at,
   containerExpiresAt: r.container_expires_at,
+  replayFromSeq: r.replay_from_seq,
   firstSeenAt: r.first_seen_at,
 });
 
@@ -51,6 +55,11 @@ export function createThreadStore(db: Db) {
          WHEN container_id IS @containerId THEN container_created_at
          ELSE @now END,
        container_id = @containerId, container_expires_at = @expiresAt, updated_at = @now
+     WHERE thread_key = @threadKey`,
+  );
+  const startClean = db.prepare(
+    `UPDATE threads SET container_id = NULL, container_created_at = NULL, container_expires_at = NULL,
+       replay_from_seq = (SELECT COALESCE(MAX(seq), 0) FROM history WHERE thread_key = @threadKey), updated_at = @now
      WHERE thread_key = @threadKey`,
   );
   const remove = db.prepare('DELETE FROM threads WHERE thread_key = ?');
@@ -76,6 +85,10 @@ export function createThreadStore(db: Db) {
     },
     setContainer(threadKey: string, containerId: string | null, expiresAt: number | null): void {
       setContainer.run({ threadKey, containerId, expiresAt, now: Date.now() });
+    },
+    /** Drops the container, and the history so far from any later restore: the next sandbox starts empty. */
+    startClean(threadKey: string): void {
+      startClean.run({ threadKey, now: Date.now() });
     },
     /** Threads with no activity since `beforeMs`, oldest first. */
     idleSince(beforeMs: number): string[] {

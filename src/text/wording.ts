@@ -20,6 +20,12 @@ export const TURN = {
     `⚠️ I couldn't answer: ${reason}${kept ? ' Your question is kept: reply `retry` in this thread to try again.' : ''}`,
   sandboxReplaced: (restored: string) =>
     `♻️ This thread's sandbox had expired, so I started a new one: earlier variables were reset. Files restored: ${restored}.`,
+  sandboxRestored: (rerun: number, files: number, failed: readonly string[], skipped: readonly string[]) =>
+    `♻️ Sandbox restored: ${plural(rerun, 'step')} re-run, ${plural(files, 'file')} re-attached.` +
+    (failed.length > 0 ? ` Failed on replay: ${failed.join(', ')}.` : '') +
+    (skipped.length > 0 ? ` Not re-run: ${skipped.join(', ')}.` : ''),
+  restoreNotRun: (steps: number, files: number) =>
+    `♻️ New sandbox for this thread: ${plural(files, 'file')} re-attached, but ${plural(steps, 'earlier step')} could not be re-run (the restore script did not run), so earlier variables and intermediate files are gone.`,
   refused: 'Claude declined to answer this question.',
   notSaved: (reason: string) =>
     `💾 I couldn't save this answer: ${reason}. Follow-ups in this thread won't know about it. ` +
@@ -57,8 +63,12 @@ export const COMMAND = {
       '• Mention me with a question; follow-ups in the same thread need no mention and reuse the same sandbox.',
       `• Upload ${formats} files (up to ${maxFileMb} MB) to the thread; charts and files I make come back here.`,
       '• The sandbox has no internet access and cannot install packages.',
-      '• Commands: `help`, `reset` (fresh sandbox, files re-attached), `usage` (tokens and estimated cost), `forget` (delete this thread’s data), `retry` (re-run the last failed question).',
+      '• Commands: `help`, `reset` (fresh sandbox, earlier steps re-run), `reset clean` (fresh, empty sandbox), `usage` (tokens and estimated cost), `forget` (delete this thread’s data), `retry` (re-run the last failed question), `notebook` (this thread as a Jupyter notebook).',
     ].join('\n'),
+  resetRestoring: (steps: number, files: number) =>
+    `🧹 Started a fresh sandbox for this thread. With the next question I'll restore it: ${plural(steps, 'recorded step')} re-run in order` +
+    (files > 0 ? ` and ${plural(files, 'file')} re-attached.` : '.') +
+    ' (`reset clean` starts from an empty sandbox instead.)',
   reset: (files: number) =>
     `🧹 Started a fresh sandbox for this thread: earlier variables and intermediate files are gone.${
       files > 0 ? ` ${plural(files, 'file')} will be re-attached with the next question.` : ''
@@ -68,4 +78,8 @@ export const COMMAND = {
   nothingToRetry: 'There is no failed question in this thread to retry.',
   notYoursToRetry: 'Only the person who asked the last failed question, or a workspace admin, can retry it.',
   retrying: (question: string) => `🔁 Retrying: “${question.slice(0, 200)}”`,
+  nothingToExport: 'There is no answered question in this thread to export yet.',
+  notebookPosted: (questions: number, runs: number, inputs: readonly string[]) =>
+    `📓 This thread as a Jupyter notebook: ${plural(questions, 'question')}, ${plural(runs, 'code cell')}.` +
+    (inputs.length > 0 ? ` To run it, put ${inputs.join(', ')} next to it.` : ''),
 } as const;

@@ -269,6 +269,23 @@ export const blocks = {
       },
     };
   },
+  /** A text editor call, e.g. `{ command: 'create', path: '/tmp/x.py', file_text: '…' }`. */
+  editor(id: string, input: Record<string, string>): Anthropic.ServerToolUseBlock {
+    return {
+      type: 'server_tool_use',
+      id,
+      name: 'text_editor_code_execution',
+      input,
+      caller: { type: 'direct' },
+    } as Anthropic.ServerToolUseBlock;
+  },
+  editorCreated(id: string): Anthropic.TextEditorCodeExecutionToolResultBlock {
+    return {
+      type: 'text_editor_code_execution_tool_result',
+      tool_use_id: id,
+      content: { type: 'text_editor_code_execution_create_result', is_file_update: false },
+    };
+  },
   bashError(
     id: string,
     errorCode: Anthropic.BashCodeExecutionToolResultErrorCode,

@@ -33,6 +33,7 @@ const replier: Replier = {
   notice: async (_thread, text) => void notices.push(text),
   failure: async (_msg, text) => void notices.push(text),
   answer: async () => undefined,
+  upload: async () => true,
 };
 
 const run = (text: string, userId = 'U1') =>
@@ -40,7 +41,11 @@ const run = (text: string, userId = 'U1') =>
     {
       store,
       replier,
-      files: { deleteFile: async (id) => void deleted.push(id), removeLocalCopies: async () => undefined },
+      files: {
+        deleteFile: async (id) => void deleted.push(id),
+        removeLocalCopies: async () => undefined,
+        fetchOutput: async (id) => Promise.reject(new Error(`${id} not kept`)),
+      },
       retry: (channelId, messageTs) => retried.push(`${channelId}|${messageTs}`) > 0,
       isAdmin: async (user) => admins.includes(user),
       prices: { inputPerMTok: 3, outputPerMTok: 15, containerPerHour: 0.05 },

@@ -31,6 +31,7 @@ function memoryReplier() {
     notice: async (_thread, text) => void said.push({ kind: 'notice', text }),
     failure: async (_msg, text) => void said.push({ kind: 'failure', text }),
     answer: async () => undefined,
+    upload: async () => true,
   };
   return { replier, said };
 }

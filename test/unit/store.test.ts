@@ -40,6 +40,7 @@ describe('threads', () => {
       containerId: null,
       containerCreatedAt: null,
       containerExpiresAt: null,
+      replayFromSeq: 0,
       firstSeenAt: 1_000_000,
     });
     expect(store.threads.get(KEY)).toEqual(row);

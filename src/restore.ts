@@ -1,0 +1,82 @@
+/**
+ * Restore, not restart: when a thread's next request starts a new sandbox (its container expired or was replaced,
+ * or `reset`), the bot replays the thread's recorded steps there first, through one script (see claude/replay.ts).
+ */
+import type Anthropic from '@anthropic-ai/sdk';
+import { recordedTurns } from './claude/recorded.js';
+import {
+  RESTORE_SCRIPT,
+  type ReplayPlan,
+  replayOutcome,
+  replayPlan,
+  restoreInstruction,
+} from './claude/replay.js';
+import type { CodeRun } from './domain.js';
+import type { Logger } from './log.js';
+import type { FileGateway } from './ports.js';
+import type { Store } from './store/index.js';
+import { plural, TURN } from './text/wording.js';
+
+export interface Restore {
+  plan: ReplayPlan;
+  /** The uploaded script; deleted once the request has run (the container keeps its copy). */
+  fileId: string;
+  instruction: Anthropic.TextBlockParam;
+  upload: Anthropic.ContainerUploadBlockParam;
+}
+
+/** The thread's replay plan: its recorded steps since the last `reset clean`. */
+export function threadReplayPlan(store: Store, threadKey: string): ReplayPlan {
+  const from = store.threads.get(threadKey)?.replayFromSeq ?? 0;
+  return replayPlan(recordedTurns(store.history.list(threadKey).filter((e) => e.seq > from)));
+}
+
+/**
+ * Uploads the restore script for a thread about to get a new sandbox; undefined when there is nothing to re-run,
+ * or when the upload failed (then the thread is told, as before, that the sandbox was reset). Rejects on `signal`.
+ */
+export async function prepareRestore(
+  deps: { store: Store; files: Pick<FileGateway, 'uploadText'>; log: Logger },
+  threadKey: string,
+  signal: AbortSignal | undefined,
+): Promise<Restore | undefined> {
+  const plan = threadReplayPlan(deps.store, threadKey);
+  if (plan.steps.length === 0) return undefined;
+  let fileId: string;
+  try {
+    fileId = await deps.files.uploadText(RESTORE_SCRIPT, plan.script, signal);
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    deps.log.warn({ err: String(err) }, 'could not upload the restore script; the new sandbox starts empty');
+    return undefined;
+  }
+  return {
+    plan,
+    fileId,
+    instruction: { type: 'text', text: restoreInstruction(plan.steps.length) },
+    upload: { type: 'container_upload', file_id: fileId },
+  };
+}
+
+/** The one line the thread gets: what came back, and what did not. */
+export function restoreNotice(restore: Restore, runs: readonly CodeRun[], files: number): string {
+  const { plan } = restore;
+  const { ran, failedSteps } = replayOutcome(runs);
+  if (!ran) return TURN.restoreNotRun(plan.steps.length, files);
+  const failed = failedSteps.flatMap((n) => {
+    const step = plan.steps[n - 1];
+    return step ? [`step ${n} \`${short(step.run.input)}\``] : [];
+  });
+  const left = (reason: string) => plan.skipped.filter((s) => s.reason === reason).length;
+  const skipped = [
+    left('exploratory') > 0 ? plural(left('exploratory'), 'exploratory run') : '',
+    left('failed') > 0 ? `${plural(left('failed'), 'run')} that had failed` : '',
+    left('unknown') > 0 ? `${plural(left('unknown'), 'run')} of an unknown kind` : '',
+  ].filter(Boolean);
+  return TURN.sandboxRestored(plan.steps.length - failed.length, files, failed, skipped);
+}
+
+const short = (code: string) => {
+  const line = code.trim().split('\n')[0] ?? '';
+  return (line.length > 60 ? `${line.slice(0, 59)}…` : line).replace(/`/g, "'");
+};

@@ -17,7 +17,7 @@ const LIBRARY = 'files';
  * The use case and its application services: adapters reach them only through src/ports.ts, and they import
  * neither slack/ nor the file gateway. (turn.ts still calls claude/ request building and the store directly.)
  */
-const APPLICATION = ['turn.ts', 'intake.ts', 'commands.ts', 'retention.ts', 'worker.ts'];
+const APPLICATION = ['turn.ts', 'intake.ts', 'commands.ts', 'retention.ts', 'worker.ts', 'governance.ts'];
 const GATEWAY = 'file-gateway.ts';
 /**
  * Where Bolt and the Slack Web API may be imported: the Slack adapter and the composition side (the file

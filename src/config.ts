@@ -39,7 +39,10 @@ const bool = (fallback: boolean) =>
 const slackIds = z
   .string()
   .transform((v) => v.split(/[\s,]+/).filter(Boolean))
-  .pipe(z.array(z.string().regex(/^[A-Z0-9]{2,}$/, 'must list Slack ids such as U0123ABCD or C0123ABCD')))
+  .refine(
+    (ids) => ids.every((id) => /^[A-Z0-9]{2,}$/.test(id)),
+    'must list Slack ids such as U0123ABCD or C0123ABCD',
+  )
   .default([]);
 /** A spend limit in USD; unset means no limit. */
 const usdLimit = z.coerce

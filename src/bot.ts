@@ -225,7 +225,13 @@ export async function createBot(config: Config, log: Logger) {
   });
   registerAssistant(app, { receive: intake.receive, log });
   registerShowCode(app, { runsOf: turnRuns(store), log });
-  registerAppHome(app, { reports: store.reports, isAdmin, log });
+  registerAppHome(app, {
+    reports: store.reports,
+    isAdmin,
+    log,
+    spend: { overview: budgets.overview, own: budgets.own },
+    retentionDays: config.RETENTION_DAYS,
+  });
 
   return {
     app,

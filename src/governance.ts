@@ -1,4 +1,5 @@
 import type { ThreadMessage } from './domain.js';
+import type { OwnUsage, SpendOverview } from './ports.js';
 import { formatUsd } from './pricing.js';
 import type { Store } from './store/index.js';
 import { GOVERNANCE } from './text/wording.js';
@@ -120,6 +121,51 @@ export function createBudgetCheck(deps: BudgetDeps) {
         }
       }
       return null;
+    },
+    /** This month's spend of a workspace against each budget, its top users and channels, what was turned away. */
+    overview(teamId: string): SpendOverview {
+      const at = now();
+      const month = utcMonth(at).start;
+      const { audit } = deps.store;
+      const highest = (rows: { costUsd: number }[]) => rows[0]?.costUsd ?? 0;
+      const budgetLines: SpendOverview['budgets'] = [
+        {
+          label: 'Workspace, this month',
+          spentUsd: audit.spent({ teamId, since: month }),
+          capUsd: budgets.workspaceMonthlyUsd,
+        },
+        {
+          label: 'Busiest channel, this month',
+          spentUsd: highest(audit.top('channel', teamId, month, 1)),
+          capUsd: budgets.channelMonthlyUsd,
+        },
+        {
+          label: 'Busiest person, today',
+          spentUsd: highest(audit.top('user', teamId, utcDay(at).start, 1)),
+          capUsd: budgets.userDailyUsd,
+        },
+      ];
+      return {
+        budgets: budgetLines,
+        topUsers: audit.top('user', teamId, month),
+        topChannels: audit.top('channel', teamId, month),
+        recent: audit.recentTurnedAway(teamId).map((e) => ({
+          channelId: e.channelId,
+          userId: e.userId,
+          at: e.at,
+          outcome: e.outcome,
+          reason: e.reason,
+        })),
+      };
+    },
+    /** One person's spend today against their daily limit (none for admins). */
+    own(teamId: string, userId: string, admin: boolean): OwnUsage {
+      const today = utcDay(now()).start;
+      return {
+        questionsToday: deps.store.audit.questionsSince(teamId, userId, today),
+        spentTodayUsd: deps.store.audit.spent({ teamId, userId, since: today }),
+        dailyCapUsd: admin ? undefined : budgets.userDailyUsd,
+      };
     },
     /** MAX_TURN_USD for this asker; undefined for admins or when unset. */
     async turnCeiling(msg: ThreadMessage): Promise<number | undefined> {

@@ -190,3 +190,27 @@ export interface AuditEntry extends Partial<TurnSpend> {
   /** Why it was refused, which limit it hit, or the failure code. */
   reason?: string | undefined;
 }
+
+/** Spend for admins on the Home tab: this month (UTC) against each budget, who and where, what was turned away. */
+export interface SpendOverview {
+  /** Each configured limit with the spend it is compared with (for per-user/per-channel limits: the highest). */
+  budgets: { label: string; spentUsd: number; capUsd: number | undefined }[];
+  topUsers: { id: string; costUsd: number; questions: number }[];
+  topChannels: { id: string; costUsd: number; questions: number }[];
+  /** The latest refused, over-budget and failed questions, newest first. */
+  recent: {
+    channelId: string;
+    userId: string;
+    at: number;
+    outcome: AuditOutcome;
+    reason: string | undefined;
+  }[];
+}
+
+/** One person's spend today (UTC) against their daily limit, for the Home tab. */
+export interface OwnUsage {
+  questionsToday: number;
+  spentTodayUsd: number;
+  /** undefined: no daily limit applies (none set, or an admin). */
+  dailyCapUsd: number | undefined;
+}

@@ -63,7 +63,40 @@ export function createAuditLog(db: Db) {
      WHERE team_id = @teamId AND channel_id = @channelId AND thread_ts = @threadTs AND files_json != '[]'`,
   );
 
+  const topBy = (column: 'user_id' | 'channel_id') =>
+    db.prepare<
+      { teamId: string; since: number; limit: number },
+      { id: string; usd: number; questions: number }
+    >(
+      `SELECT ${column} AS id, SUM(cost_usd) AS usd, SUM(outcome NOT IN ('refused', 'over_budget')) AS questions
+       FROM audit WHERE team_id = @teamId AND at >= @since
+       GROUP BY ${column} HAVING questions > 0 ORDER BY usd DESC, id LIMIT @limit`,
+    );
+  const top = { user: topBy('user_id'), channel: topBy('channel_id') };
+  const turnedAway = db.prepare<{ teamId: string; limit: number }, Row>(
+    `SELECT * FROM audit WHERE team_id = @teamId AND outcome IN ('refused', 'over_budget', 'failed')
+     ORDER BY at DESC, id DESC LIMIT @limit`,
+  );
+  const questions = db.prepare<{ teamId: string; userId: string; since: number }, { n: number }>(
+    `SELECT COUNT(*) AS n FROM audit WHERE team_id = @teamId AND user_id = @userId AND at >= @since
+       AND outcome NOT IN ('refused', 'over_budget')`,
+  );
+
   return {
+    /** Biggest spenders (users or channels) of a workspace since a moment, with their question counts. */
+    top(by: 'user' | 'channel', teamId: string, since: number, limit = 10) {
+      return top[by]
+        .all({ teamId, since, limit })
+        .map((r) => ({ id: r.id, costUsd: r.usd, questions: r.questions }));
+    },
+    /** The latest refused, over-budget and failed rows of a workspace, newest first. */
+    recentTurnedAway(teamId: string, limit = 10): AuditEntry[] {
+      return turnedAway.all({ teamId, limit }).map(toEntry);
+    },
+    /** Questions (not refusals) one person asked since a moment. */
+    questionsSince(teamId: string, userId: string, since: number): number {
+      return questions.get({ teamId, userId, since })!.n;
+    },
     /** Writes one row; false when it is a refusal already recorded for that message (a Slack retry or twin). */
     record(e: AuditEntry): boolean {
       const u = e.usage ?? noTokens();

@@ -301,3 +301,54 @@ describe('the audit log', () => {
     expect(raw).not.toContain('sum the amounts');
   });
 });
+
+describe('App Home', () => {
+  const homeOpened = (user: string) => ({
+    ...loadFixture('message_thread_followup'),
+    event: { type: 'app_home_opened', user, channel: 'D07HOMEDM01', tab: 'home', event_ts: nextTs() },
+    event_id: `Ev0GOVHOME${Math.random().toString(36).slice(2, 10)}`,
+    event_time: Math.floor(Date.now() / 1000),
+  });
+  async function publishedFor(harness: Harness, user: string): Promise<string> {
+    const before = harness.slack.callsTo('views.publish').length;
+    await harness.send(homeOpened(user));
+    const deadline = Date.now() + 5_000;
+    while (harness.slack.callsTo('views.publish').length === before) {
+      if (Date.now() > deadline) throw new Error('no views.publish');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const call = harness.slack.callsTo('views.publish').at(-1)!;
+    expect(call.params.user_id).toBe(user);
+    return JSON.stringify((call.params.view as { blocks: unknown[] }).blocks);
+  }
+
+  it('shows admins this month against each budget, top people and channels, and refusals; others their own day', async () => {
+    h = await startHarness({
+      ADMIN_USERS: 'U0ADMIN001',
+      ALLOWED_USERS: `${HUMAN},${OTHER_HUMAN}`,
+      BUDGET_USER_DAILY_USD: '1',
+      BUDGET_WORKSPACE_MONTHLY_USD: '50',
+      RETENTION_DAYS: '14',
+    });
+    h.anthropic.enqueue(pricedAnswer('answered', 100_000)); // $0.30
+    await botReplies(h, await h.mention('first question'));
+    await botReplies(h, await h.mention('who am I?', { user: 'U0STRANGER' }));
+
+    const admin = await publishedFor(h, 'U0ADMIN001');
+    expect(admin).toContain('Spend this month');
+    expect(admin).toContain('Workspace, this month: *$0.30* of $50.00');
+    expect(admin).toContain('Busiest channel, this month: *$0.30* (no limit)');
+    expect(admin).toContain('Busiest person, today: *$0.30* of $1.00');
+    expect(admin).toContain(`<@${HUMAN}> — *$0.30* · 1 question`);
+    expect(admin).toContain(`<#${CHANNEL}> — *$0.30* · 1 question`);
+    expect(admin).toMatch(/<@U0STRANGER> · <!date\^\d+\^[^>]*> · refused \(`user`\)/);
+
+    const own = await publishedFor(h, HUMAN);
+    expect(own).toContain('Your usage today');
+    expect(own).toContain('1 question today, ≈ $0.30 estimated; your daily limit is $1.00');
+    expect(own).toContain('after 14 days without activity');
+    expect(own).toContain('never message text');
+    expect(own).not.toContain('Spend this month');
+    expect(own).not.toContain('U0STRANGER');
+  });
+});

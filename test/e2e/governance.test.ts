@@ -302,6 +302,31 @@ describe('the audit log', () => {
   });
 });
 
+describe('retention', () => {
+  it('the RETENTION_DAYS sweep forgets an idle thread and keeps its audit row, numbers and ids only', async () => {
+    h = await startHarness({ RETENTION_DAYS: '7' });
+    h.anthropic.enqueue(pricedAnswer('3', 10_000));
+    const file = h.slack.hostFile({ name: 'payroll.csv', content: Buffer.from('name,pay\nAda,3\n') });
+    const ts = await h.mention('total pay?', { files: [file] });
+    await botReplies(h, ts);
+    const eightDaysAgo = Date.now() - 8 * 86_400_000;
+    h.bot.store.db.prepare('UPDATE threads SET updated_at = ?').run(eightDaysAgo);
+    expect(await h.bot.sweepRetention()).toBe(1);
+
+    const db = h.bot.store.db;
+    expect(db.prepare('SELECT COUNT(*) AS n FROM threads').get()).toEqual({ n: 0 });
+    const rows = JSON.stringify(db.prepare('SELECT * FROM audit').all());
+    const inbox = JSON.stringify(db.prepare('SELECT * FROM inbox').all());
+    for (const stored of [rows, inbox]) {
+      expect(stored).not.toContain('payroll.csv');
+      expect(stored).not.toContain('total pay?');
+    }
+    expect(auditRows(h)).toMatchObject([
+      { outcome: 'answered', costUsd: 0.03, files: [{ name: '', sizeBytes: 15 }] },
+    ]);
+  });
+});
+
 describe('App Home', () => {
   const homeOpened = (user: string) => ({
     ...loadFixture('message_thread_followup'),

@@ -24,6 +24,7 @@ const APPLICATION = [
   'retention.ts',
   'worker.ts',
   'notebook-export.ts',
+  'governance.ts',
 ];
 const GATEWAY = 'file-gateway.ts';
 /**

@@ -8,10 +8,12 @@ import { runCommand } from './commands.js';
 import type { Config } from './config.js';
 import { createFileGateway } from './file-gateway.js';
 import { createTempFiles } from './files/temp.js';
+import { accessRefusal, createBudgetCheck } from './governance.js';
 import { startHealth } from './health.js';
 import { createIntake } from './intake.js';
 import type { Logger } from './log.js';
 import type { TurnRuns } from './ports.js';
+import { estimateCost } from './pricing.js';
 import { startRetention } from './retention.js';
 import { createAdminCheck } from './slack/admins.js';
 import { boltLogger } from './slack/bolt-logger.js';
@@ -123,7 +125,20 @@ export async function createBot(config: Config, log: Logger) {
 
   const replier = createSlackReplier(app.client, log);
   const temp = createTempFiles(config.DATABASE_PATH);
-  const isAdmin = createAdminCheck(app.client, log);
+  // Bot admins (ADMIN_USERS) count as admins everywhere: Stop/Retry, the App Home, budgets.
+  const adminUsers = new Set(config.ADMIN_USERS);
+  const workspaceAdmin = createAdminCheck(app.client, log);
+  const isAdmin = async (userId: string) => adminUsers.has(userId) || workspaceAdmin(userId);
+  const budgets = createBudgetCheck({
+    store,
+    isAdmin,
+    budgets: {
+      userDailyUsd: config.BUDGET_USER_DAILY_USD,
+      channelMonthlyUsd: config.BUDGET_CHANNEL_MONTHLY_USD,
+      workspaceMonthlyUsd: config.BUDGET_WORKSPACE_MONTHLY_USD,
+      maxTurnUsd: config.MAX_TURN_USD,
+    },
+  });
   const files = createFileGateway({
     slack: app.client,
     anthropic,
@@ -138,19 +153,20 @@ export async function createBot(config: Config, log: Logger) {
     temp,
     log,
   });
+  const prices = {
+    inputPerMTok: config.PRICE_INPUT_PER_MTOK,
+    outputPerMTok: config.PRICE_OUTPUT_PER_MTOK,
+    containerPerHour: config.CONTAINER_PRICE_PER_HOUR,
+  };
   const analyst = createAnalyst({
     client: anthropic,
     model: config.ANTHROPIC_MODEL,
     maxTokens: config.ANTHROPIC_MAX_TOKENS,
     maxContinuations: config.MAX_PAUSE_CONTINUATIONS,
     cache: config.PROMPT_CACHE_TTL,
+    prices,
     behaviour: { effort: config.ANTHROPIC_EFFORT, thinking: { type: config.ANTHROPIC_THINKING } },
   });
-  const prices = {
-    inputPerMTok: config.PRICE_INPUT_PER_MTOK,
-    outputPerMTok: config.PRICE_OUTPUT_PER_MTOK,
-    containerPerHour: config.CONTAINER_PRICE_PER_HOUR,
-  };
   const turnDeps = {
     store,
     analyst,
@@ -162,6 +178,7 @@ export async function createBot(config: Config, log: Logger) {
     historyTokenBudget: config.HISTORY_TOKEN_BUDGET,
     deleteOutputFiles: config.DELETE_OUTPUT_FILES,
     prices: config.COST_RECEIPT ? prices : null,
+    turnCeiling: budgets.turnCeiling,
   };
   const commandDeps = {
     store,
@@ -181,6 +198,19 @@ export async function createBot(config: Config, log: Logger) {
     turnTimeoutMs: config.TURN_TIMEOUT_SECONDS * 1000,
     maxQueued: config.MAX_QUEUED_MESSAGES,
     slackResends: !socketMode,
+    access: (msg) =>
+      accessRefusal(
+        {
+          allowedChannels: config.ALLOWED_CHANNELS,
+          allowedUsers: config.ALLOWED_USERS,
+          allowDms: config.ALLOW_DMS,
+          allowSharedChannels: config.ALLOW_SHARED_CHANNELS,
+          adminUsers: config.ADMIN_USERS,
+        },
+        msg,
+      ),
+    overBudget: budgets.overBudget,
+    costOf: (spend) => estimateCost(prices, spend.usage, spend.containerMinutes),
     runTurn: (msg, signal) => runTurn(turnDeps, msg, signal),
     runCommand: (msg, command) => runCommand(commandDeps, msg, command),
   });
@@ -195,7 +225,13 @@ export async function createBot(config: Config, log: Logger) {
   });
   registerAssistant(app, { receive: intake.receive, log });
   registerShowCode(app, { runsOf: turnRuns(store), log });
-  registerAppHome(app, { reports: store.reports, isAdmin, log });
+  registerAppHome(app, {
+    reports: store.reports,
+    isAdmin,
+    log,
+    spend: { overview: budgets.overview, own: budgets.own },
+    retentionDays: config.RETENTION_DAYS,
+  });
 
   return {
     app,

@@ -35,6 +35,21 @@ const bool = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** Comma- or space-separated Slack ids (users U…/W…, channels C…/G…/D…); unset means an empty list. */
+const slackIds = z
+  .string()
+  .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+  .refine(
+    (ids) => ids.every((id) => /^[A-Z0-9]{2,}$/.test(id)),
+    'must list Slack ids such as U0123ABCD or C0123ABCD',
+  )
+  .default([]);
+/** A spend limit in USD; unset means no limit. */
+const usdLimit = z.coerce
+  .number({ error: 'must be a number of dollars' })
+  .positive('must be above 0')
+  .optional();
+
 const schema = z.object({
   SLACK_BOT_TOKEN: z.string({ error: 'is required' }).startsWith('xoxb-', 'must start with xoxb-'),
   SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'must start with xapp-').optional(),
@@ -97,6 +112,21 @@ const schema = z.object({
   PRICE_INPUT_PER_MTOK: price(3),
   PRICE_OUTPUT_PER_MTOK: price(15),
   CONTAINER_PRICE_PER_HOUR: price(0.05),
+  /** Access: channels the bot answers in (empty: every channel it is in) and users who may ask (empty: everyone). */
+  ALLOWED_CHANNELS: slackIds,
+  ALLOWED_USERS: slackIds,
+  /** DMs to the bot and Slack's assistant pane. */
+  ALLOW_DMS: bool(true),
+  /** Slack Connect channels, and people from other organisations. */
+  ALLOW_SHARED_CHANNELS: bool(false),
+  /** Admins of the bot besides workspace admins and owners: admin views, Stop/Retry on anyone's question, no budgets. */
+  ADMIN_USERS: slackIds,
+  /** Spend limits in USD (estimates from the prices above); unset means no limit. Admins are exempt. */
+  BUDGET_USER_DAILY_USD: usdLimit,
+  BUDGET_CHANNEL_MONTHLY_USD: usdLimit,
+  BUDGET_WORKSPACE_MONTHLY_USD: usdLimit,
+  /** A ceiling per question: no further pause_turn continuation once a question has cost this much. */
+  MAX_TURN_USD: usdLimit,
   /** Start-up checks retry network errors and 5xx this many times, this many seconds apart, before giving up. */
   STARTUP_RETRIES: int(5, 0, 100),
   STARTUP_RETRY_SECONDS: int(3, 0, 300),

@@ -26,6 +26,8 @@ export interface ThreadMessage extends ThreadRef {
   /** The bot was @-mentioned in this message (or it is a DM). */
   addressed: boolean;
   isDirectMessage: boolean;
+  /** A Slack Connect channel, or a person from another organisation. */
+  external?: boolean;
   eventId?: string;
 }
 

@@ -1,8 +1,9 @@
 import type { Command } from './commands.js';
 import { parseCommand } from './commands.js';
 import { messageKeyValue, type ThreadMessage, threadKeyOf } from './domain.js';
+import type { Refusal } from './governance.js';
 import type { Logger } from './log.js';
-import type { FailureCode, Replier, TurnOutcome } from './ports.js';
+import type { AuditOutcome, FailureCode, Replier, TurnOutcome, TurnSpend } from './ports.js';
 import { databaseFault, faultReason, type Store } from './store/index.js';
 import { INTAKE } from './text/wording.js';
 import type { Worker } from './worker.js';
@@ -23,6 +24,12 @@ export interface IntakeDeps {
    * Mode Bolt acks before the listener runs, so a message that cannot be recorded is lost unless we say so.
    */
   slackResends: boolean;
+  /** Who may ask where: a refused message gets one reply and an audit row, nothing else is stored. */
+  access?: (msg: ThreadMessage) => Refusal | null;
+  /** Spend limits, checked before a question (not a command) starts: no Claude call, no download when over. */
+  overBudget?: (msg: ThreadMessage) => Promise<Refusal | null>;
+  /** Estimated USD of what a question spent, for its audit row. */
+  costOf?: (spend: TurnSpend) => number;
 }
 
 /** A turn interrupted by a restart this many times is reported instead of tried again. */
@@ -68,6 +75,15 @@ export function createIntake(deps: IntakeDeps) {
     if (!msg.addressed && !store.threads.get(threadKey)) {
       return false; // human chatter in a thread the bot was never asked into
     }
+    const refusal = deps.access?.(msg);
+    if (refusal) {
+      // Recorded once per message, so Slack's retries and the mention's twin get no second reply.
+      if (audit(msg, 'refused', refusal.reason)) {
+        log.info({ threadKey, eventId: msg.eventId, reason: refusal.reason }, 'question refused');
+        void notice(msg, refusal.text);
+      }
+      return false;
+    }
     const busy = deps.worker.pending >= deps.maxQueued;
     // One transaction: a failed write leaves no half-recorded message that would turn Slack's retry into a duplicate.
     const accepted = store.atomically(() => {
@@ -97,14 +113,22 @@ export function createIntake(deps: IntakeDeps) {
     const timeout = AbortSignal.timeout(deps.turnTimeoutMs);
     const stop = new AbortController();
     running.set(key, stop);
+    const command = msg.addressed ? parseCommand(msg.text) : null;
     try {
       let outcome: TurnOutcome;
       try {
         store.inbox.markRunning(msg.channelId, msg.messageTs);
-        const command = msg.addressed ? parseCommand(msg.text) : null;
-        outcome = command
-          ? await deps.runCommand(msg, command)
-          : await deps.runTurn(msg, AbortSignal.any([timeout, shutdown.signal, stop.signal]));
+        if (command) outcome = await deps.runCommand(msg, command);
+        else {
+          const over = await deps.overBudget?.(msg);
+          if (over) {
+            log.info({ threadKey: threadKeyOf(msg), reason: over.reason }, 'question over budget');
+            audit(msg, 'over_budget', over.reason);
+            record(msg, 'failed', 'over_budget');
+            return notice(msg, over.text);
+          }
+          outcome = await deps.runTurn(msg, AbortSignal.any([timeout, shutdown.signal, stop.signal]));
+        }
       } catch (err) {
         // Which signal fired says what happened; any other error is a crash, never an abort.
         if (shutdown.signal.aborted) {
@@ -117,14 +141,27 @@ export function createIntake(deps: IntakeDeps) {
             ? { status: 'timed_out' }
             : { status: 'crashed', error: err };
       }
-      await settle(msg, outcome);
+      await settle(msg, outcome, command === null);
     } finally {
       running.delete(key);
     }
   }
 
-  /** Records how the message ended and, unless the turn already told the thread, says so there. */
-  async function settle(msg: ThreadMessage, outcome: TurnOutcome): Promise<void> {
+  /**
+   * Records how the message ended (and, for a question, its audit row) and, unless the turn already told the
+   * thread, says so there.
+   */
+  async function settle(msg: ThreadMessage, outcome: TurnOutcome, question = true): Promise<void> {
+    if (question) {
+      const spend = outcome.status === 'answered' || outcome.status === 'failed' ? outcome.spend : undefined;
+      const reason =
+        outcome.status === 'failed'
+          ? outcome.code
+          : outcome.status === 'answered'
+            ? undefined
+            : outcome.status;
+      audit(msg, AUDIT_OUTCOME[outcome.status], reason, spend);
+    }
     switch (outcome.status) {
       case 'answered':
         return record(msg, 'done');
@@ -148,6 +185,33 @@ export function createIntake(deps: IntakeDeps) {
         record(msg, 'failed', fault ? `database ${fault}` : err instanceof Error ? err.name : 'unknown');
         return report(msg, fault ? INTAKE.couldNotFinish(faultReason(fault)) : INTAKE.crashed);
       }
+    }
+  }
+
+  /**
+   * One audit row. Never throws (it runs on error paths too); false when not written, or when it is a refusal
+   * already recorded for this message.
+   */
+  function audit(msg: ThreadMessage, outcome: AuditOutcome, reason?: string, spend?: TurnSpend): boolean {
+    try {
+      return store.audit.record({
+        at: Date.now(),
+        teamId: msg.teamId,
+        channelId: msg.channelId,
+        threadTs: msg.threadTs,
+        messageTs: msg.messageTs,
+        userId: msg.userId,
+        ...spend,
+        costUsd: spend && deps.costOf ? deps.costOf(spend) : 0,
+        outcome,
+        reason,
+      });
+    } catch (err) {
+      log.error(
+        { err, fault: databaseFault(err), threadKey: threadKeyOf(msg) },
+        'could not write an audit row',
+      );
+      return false;
     }
   }
 
@@ -291,6 +355,14 @@ export function createIntake(deps: IntakeDeps) {
   };
 }
 export type Intake = ReturnType<typeof createIntake>;
+
+const AUDIT_OUTCOME: Record<TurnOutcome['status'], AuditOutcome> = {
+  answered: 'answered',
+  failed: 'failed',
+  stopped: 'stopped',
+  timed_out: 'failed',
+  crashed: 'failed',
+};
 
 const formatDuration = (ms: number) =>
   ms >= 120_000 ? `${Math.round(ms / 60_000)}-minute` : `${Math.round(ms / 1000)}-second`;

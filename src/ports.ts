@@ -2,7 +2,9 @@
  * The ports of the use case: what `runTurn`, intake and the commands need from the outside world. Adapters
  * (slack/, claude/, store/, the file gateway) implement or consume these; none of them imports src/turn.ts.
  */
+
 import type { CodeRun, SlackFileRef, StepEvent, ThreadFile, ThreadMessage, ThreadRef } from './domain.js';
+import type { TokenUsage } from './pricing.js';
 
 /** A file the code produced, fetched from the Files API and ready to post. */
 export interface OutputFile {
@@ -114,7 +116,20 @@ export type FailureCode =
   /** "🛑 Stopped." */
   | 'stopped'
   /** "⏱️ This took longer than the … limit, so I stopped it." */
-  | 'timeout';
+  | 'timeout'
+  /** "💰 This would go over the … budget …" (checked before the question started) */
+  | 'over_budget';
+
+/** What a question spent, as the turn measured it; intake writes it to the audit log with the outcome. */
+export interface TurnSpend {
+  model: string;
+  usage: TokenUsage;
+  containerMinutes: number;
+  codeRuns: number;
+  failedRuns: number;
+  /** Files the question attached: names and sizes, never contents. */
+  files: { name: string; sizeBytes: number }[];
+}
 
 /**
  * How one message ended. A turn or command returns `answered` or `failed` (it has told the thread why); intake
@@ -122,8 +137,8 @@ export type FailureCode =
  * else, e.g. a database fault or a bug), by which signal fired: a crash is never reported as stopped.
  */
 export type TurnOutcome =
-  | { status: 'answered' }
-  | { status: 'failed'; code: FailureCode }
+  | { status: 'answered'; spend?: TurnSpend }
+  | { status: 'failed'; code: FailureCode; spend?: TurnSpend }
   | { status: 'stopped' }
   | { status: 'timed_out' }
   | { status: 'crashed'; error: unknown };
@@ -161,3 +176,45 @@ export interface Reports {
 
 /** The code runs of one answer, for "Show code": read from that thread's history only; undefined when not there. */
 export type TurnRuns = (threadKey: string, turnId: string) => CodeRun[] | undefined;
+
+/** How a question ended, as the audit log records it. */
+export type AuditOutcome = 'answered' | 'failed' | 'refused' | 'over_budget' | 'stopped';
+
+/** One row of the audit log: numbers and ids only, never message text. */
+export interface AuditEntry extends Partial<TurnSpend> {
+  /** ms */
+  at: number;
+  teamId: string;
+  channelId: string;
+  threadTs: string;
+  messageTs: string;
+  userId: string;
+  costUsd: number;
+  outcome: AuditOutcome;
+  /** Why it was refused, which limit it hit, or the failure code. */
+  reason?: string | undefined;
+}
+
+/** Spend for admins on the Home tab: this month (UTC) against each budget, who and where, what was turned away. */
+export interface SpendOverview {
+  /** Each configured limit with the spend it is compared with (for per-user/per-channel limits: the highest). */
+  budgets: { label: string; spentUsd: number; capUsd: number | undefined }[];
+  topUsers: { id: string; costUsd: number; questions: number }[];
+  topChannels: { id: string; costUsd: number; questions: number }[];
+  /** The latest refused, over-budget and failed questions, newest first. */
+  recent: {
+    channelId: string;
+    userId: string;
+    at: number;
+    outcome: AuditOutcome;
+    reason: string | undefined;
+  }[];
+}
+
+/** One person's spend today (UTC) against their daily limit, for the Home tab. */
+export interface OwnUsage {
+  questionsToday: number;
+  spentTodayUsd: number;
+  /** undefined: no daily limit applies (none set, or an admin). */
+  dailyCapUsd: number | undefined;
+}

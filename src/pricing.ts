@@ -58,4 +58,10 @@ export function estimateCost(p: Prices, u: TokenUsage, containerMinutes = 0): nu
   );
 }
 
+/**
+ * Container time billed for one question: the API reports no duration, so a question that ran code is counted at
+ * the per-use minimum (one container use per question; its runs take seconds).
+ */
+export const containerMinutes = (ranCode: boolean): number => (ranCode ? MIN_CONTAINER_MINUTES : 0);
+
 export const formatUsd = (usd: number) => (usd < 0.01 ? '< $0.01' : `$${usd.toFixed(2)}`);

@@ -15,11 +15,20 @@ import {
   threadKeyOf,
 } from './domain.js';
 import type { Logger } from './log.js';
-import type { DatabaseFault, FileGateway, OutputFile, Progress, Replier, TurnOutcome } from './ports.js';
+import type {
+  DatabaseFault,
+  FileGateway,
+  OutputFile,
+  Progress,
+  Replier,
+  TurnOutcome,
+  TurnSpend,
+} from './ports.js';
 import {
+  containerMinutes,
   estimateCost,
   formatUsd,
-  MIN_CONTAINER_MINUTES,
+  noTokens,
   type Prices,
   type TokenUsage,
   totalInputTokens,
@@ -30,7 +39,7 @@ import { formatTokens } from './text/format.js';
 import { fileNameMarkdown } from './text/names.js';
 import { redactDeep } from './text/redact.js';
 import { redactOutputFile } from './text/redact-file.js';
-import { TURN } from './text/wording.js';
+import { GOVERNANCE, TURN } from './text/wording.js';
 
 export interface TurnDeps {
   store: Store;
@@ -44,6 +53,8 @@ export interface TurnDeps {
   deleteOutputFiles: boolean;
   /** Prices for the one-line cost receipt under each answer; null turns the receipt off. */
   prices: Prices | null;
+  /** MAX_TURN_USD for this asker (undefined: no ceiling, e.g. for admins). */
+  turnCeiling?: (msg: ThreadMessage) => Promise<number | undefined>;
 }
 
 /** Answers one thread message: ingest its files, ask Claude in the thread's container, save, reply. */
@@ -76,7 +87,15 @@ export async function runTurn(
     await progress?.finish(signal?.aborted ? 'stopped' : 'failed');
     throw err;
   }
-  const { receipts, notices: fileNotices } = ingested;
+  const { receipts, notices: fileNotices, attached } = ingested;
+  const spendOf = (usage = noTokens(), runs: CodeRun[] = []): TurnSpend => ({
+    model: deps.model,
+    usage,
+    containerMinutes: containerMinutes(runs.length > 0),
+    codeRuns: runs.length,
+    failedRuns: runs.filter((r) => r.failed).length,
+    files: attached,
+  });
   if (receipts.length > 0 || fileNotices.length > 0 || !question) {
     // Receipts (rows × columns, column types) and refusals right away; without a question this is the
     // whole reply, and the files are used from the next question on.
@@ -87,14 +106,15 @@ export async function runTurn(
     const outcome = receipts.length > 0 || fileNotices.length === 0 ? 'answered' : 'failed';
     await progress?.finish(outcome);
     await replier.done(msg, outcome);
-    return { status: 'answered' };
+    return { status: 'answered', spend: spendOf() };
   }
   const notices: string[] = [];
 
   const files = store.files.list(threadKey);
   let result: AskOutcome;
+  const askedCeiling = await deps.turnCeiling?.(msg);
   try {
-    result = await askClaude(deps, msg, files, progress, log, signal);
+    result = await askClaude(deps, msg, files, progress, log, signal, askedCeiling);
   } catch (err) {
     // Only a fired signal (timeout, Stop, shutdown) is an abort. Any other error that is not Claude's (e.g. a
     // database write that failed) is a fault: the caller reports it as a failure, with Retry.
@@ -102,10 +122,11 @@ export async function runTurn(
     await progress.finish(aborted ? 'stopped' : 'failed');
     if (aborted || !(err instanceof AnalystError) || err.code === 'aborted') throw err;
     await replier.failure(msg, TURN.couldNotAnswer(err.userMessage, err.transient));
-    return { status: 'failed', code: err.code };
+    return { status: 'failed', code: err.code, spend: spendOf() };
   }
 
   const runs = collectRuns(result.assistantContent);
+  const spend = spendOf(result.usage, runs);
   const saveFault = saveTurn(deps, msg, { turnId, threadKey, files, runs, result }, log);
   if (result.restore) {
     notices.unshift(restoreNotice(result.restore, runs, files.length));
@@ -117,13 +138,15 @@ export async function runTurn(
     // A refused turn is dropped from history so it cannot steer later answers.
     await progress.finish('failed');
     await replier.failure(msg, TURN.refused);
-    return { status: 'failed', code: 'refusal' };
+    return { status: 'failed', code: 'refusal', spend };
   }
   if (saveFault) {
     // The answer exists and cost tokens: it is posted rather than lost, but flagged, and the turn ends failed.
     notices.unshift(TURN.notSaved(faultReason(saveFault)));
   }
   notices.push(...stopNotices(result));
+  if (result.hitCostLimit && askedCeiling !== undefined)
+    notices.push(GOVERNANCE.turnCeiling(formatUsd(askedCeiling)));
   if (result.historyNotice) notices.push(result.historyNotice);
 
   const outputs = await fetchOutputs(deps, runs, notices, log);
@@ -152,7 +175,9 @@ export async function runTurn(
     },
     'turn answered',
   );
-  return saveFault ? { status: 'failed', code: `database ${saveFault}` } : { status: 'answered' };
+  return saveFault
+    ? { status: 'failed', code: `database ${saveFault}`, spend }
+    : { status: 'answered', spend };
 }
 
 /**
@@ -210,6 +235,7 @@ async function askClaude(
   progress: Progress,
   log: Logger,
   signal: AbortSignal | undefined,
+  maxCostUsd: number | undefined,
 ): Promise<AskOutcome> {
   const { store } = deps;
   const threadKey = threadKeyOf(msg);
@@ -248,6 +274,7 @@ async function askClaude(
       if (event) progress.step(event);
     },
     ...(signal ? { signal } : {}),
+    maxCostUsd,
     onContainerLost: async () => {
       store.threads.setContainer(threadKey, null, null);
       restore = await prepareRestore(deps, threadKey, signal);
@@ -314,15 +341,17 @@ async function ingestFiles(
 ) {
   const receipts: string[] = [];
   const notices: string[] = [];
+  const attached: TurnSpend['files'] = [];
   for (const file of files) {
     signal?.throwIfAborted();
     const r = await deps.files.ingest(file, msg, signal);
     if (r.ok) {
       deps.store.files.add(threadKey, r.file);
+      attached.push({ name: r.file.name, sizeBytes: r.file.sizeBytes });
       receipts.push(r.receipt);
     } else notices.push(TURN.fileRefused(fileNameMarkdown(r.name), r.reason));
   }
-  return { receipts, notices };
+  return { receipts, notices, attached };
 }
 
 function stopNotices(r: Awaited<ReturnType<Analyst['ask']>>): string[] {
@@ -354,7 +383,7 @@ async function fetchOutputs(
 }
 
 function costReceipt(prices: Prices, usage: TokenUsage, ranCode: boolean): string {
-  const cost = estimateCost(prices, usage, ranCode ? MIN_CONTAINER_MINUTES : 0);
+  const cost = estimateCost(prices, usage, containerMinutes(ranCode));
   const cached =
     usage.cacheReadInputTokens > 0 ? ` (${formatTokens(usage.cacheReadInputTokens)} from cache)` : '';
   return `💸 ${formatTokens(totalInputTokens(usage))} input${cached} · ${formatTokens(usage.outputTokens)} output tokens · ≈ ${formatUsd(cost)}`;

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { CodeExecutionToolVersion } from '../config.js';
 import type { Logger } from '../log.js';
-import { noTokens, type TokenUsage } from '../pricing.js';
+import { containerMinutes, estimateCost, noTokens, type Prices, type TokenUsage } from '../pricing.js';
 import { AnalystError, classifyError, isContainerGone } from './errors.js';
 import { SYSTEM_PROMPT } from './prompt.js';
 
@@ -23,6 +23,8 @@ export interface AskParams {
   signal?: AbortSignal;
   /** Each content block as it completes while streaming (for live progress). */
   onBlock?: (block: Anthropic.ContentBlock) => void;
+  /** MAX_TURN_USD for this question: no pause_turn continuation once its estimated cost passes this. */
+  maxCostUsd?: number | undefined;
   log: Logger;
 }
 
@@ -35,6 +37,8 @@ export interface AskResult {
   stopReason: Anthropic.StopReason | null;
   /** pause_turn was still the stop reason after the last allowed continuation. */
   hitContinuationLimit: boolean;
+  /** pause_turn was the stop reason, but the question had passed its cost ceiling, so it was not continued. */
+  hitCostLimit: boolean;
   container: { id: string; expiresAt: number } | null;
   containerReplaced: boolean;
   /** Summed over the turn's requests. */
@@ -64,6 +68,8 @@ export interface AnalystOptions {
   streamRetries?: number;
   cache?: CacheMode;
   behaviour?: ModelBehaviour;
+  /** Prices for the per-question cost ceiling (`AskParams.maxCostUsd`). */
+  prices?: Prices;
 }
 
 /** What one request needs; `continuation` is Claude's content so far when a paused turn is continued. */
@@ -227,13 +233,20 @@ export function createAnalyst(opts: AnalystOptions) {
         containerId = message.container.id;
       }
       stopReason = message.stop_reason;
-      if (stopReason !== 'pause_turn' || segment >= opts.maxContinuations) {
+      const overCeiling =
+        stopReason === 'pause_turn' &&
+        p.maxCostUsd !== undefined &&
+        opts.prices !== undefined &&
+        estimateCost(opts.prices, usage, containerMinutes(container !== null)) > p.maxCostUsd;
+      if (stopReason !== 'pause_turn' || segment >= opts.maxContinuations || overCeiling) {
+        if (overCeiling) p.log.info({ maxCostUsd: p.maxCostUsd }, 'turn reached MAX_TURN_USD; not continued');
         return {
           assistantContent: merged,
           userContent: p.userContent,
           history: p.history,
           stopReason,
-          hitContinuationLimit: stopReason === 'pause_turn',
+          hitContinuationLimit: stopReason === 'pause_turn' && !overCeiling,
+          hitCostLimit: overCeiling,
           container,
           usage,
           requestIds,

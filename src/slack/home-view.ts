@@ -1,11 +1,13 @@
 /**
- * The App Home tab: what the bot is and how to use it, plus — for workspace admins and owners only — usage by
- * channel and recent failures. Pure — no I/O. Home tab limits: at most 100 blocks, section text at most 3,000
- * characters, header text at most 150.
+ * The App Home tab: what the bot is and how to use it and what it keeps; for admins only (workspace admins and
+ * owners, ADMIN_USERS) spend against the budgets, usage by channel and recent failures; for everyone else their own
+ * usage today. Pure — no I/O. Home tab limits: at most 100 blocks, section text at most 3,000 characters, header
+ * text at most 150.
  */
 import type { HomeView, KnownBlock } from '@slack/types';
 import { formatList } from '../files/formats.js';
-import type { ChannelUsage, Failure } from '../ports.js';
+import type { ChannelUsage, Failure, OwnUsage, SpendOverview } from '../ports.js';
+import { formatUsd } from '../pricing.js';
 import { formatTokens, oneLine } from '../text/format.js';
 import { escapeMrkdwn } from '../text/slack-markdown.js';
 import { plural } from '../text/wording.js';
@@ -20,6 +22,8 @@ const MAX_ERROR_CHARS = 200;
 export interface AdminReport {
   usage: readonly ChannelUsage[];
   failures: readonly Failure[];
+  /** Spend against the budgets; absent when the caller has none to show. */
+  spend?: SpendOverview | undefined;
 }
 
 export interface HomeViewInput {
@@ -27,6 +31,10 @@ export interface HomeViewInput {
   botUserId?: string | undefined;
   /** Present only for admins and owners; everyone else never gets these sections. */
   admin?: AdminReport | undefined;
+  /** The viewer's own usage today, shown to everyone who is not an admin. */
+  own?: OwnUsage | undefined;
+  /** RETENTION_DAYS, for the "what I keep" note (0: until `forget`). */
+  retentionDays?: number | undefined;
 }
 
 export function buildHomeView(input: HomeViewInput = {}): HomeView {
@@ -67,8 +75,65 @@ export function buildHomeView(input: HomeViewInput = {}): HomeView {
         'Secrets are redacted before anything is stored or posted.',
     ),
   ];
+  if (input.retentionDays !== undefined) blocks.push(context(keptNote(input.retentionDays)));
+  if (input.own && !input.admin) blocks.push(...ownBlocks(input.own));
   if (input.admin) blocks.push(...adminBlocks(input.admin));
   return { type: 'home', blocks: blocks.slice(0, MAX_HOME_BLOCKS) };
+}
+
+/** What is stored and for how long: said to everyone, since everyone's questions are recorded. */
+function keptNote(retentionDays: number): string {
+  const until =
+    retentionDays > 0
+      ? `until it is forgotten (\`forget\`, or after ${plural(retentionDays, 'day')} without activity)`
+      : 'until it is forgotten with `forget`';
+  return (
+    `🗄️ What I keep: a thread's history, message text, files and sandbox ${until}. ` +
+    'For spend limits and reports, every question also leaves an audit row with numbers and ids only (who, where, ' +
+    'when, tokens, estimated cost, file sizes), never message text; it is kept after the thread is forgotten.'
+  );
+}
+
+function ownBlocks(own: OwnUsage): KnownBlock[] {
+  const limit =
+    own.dailyCapUsd === undefined
+      ? 'no daily limit applies to you'
+      : `your daily limit is ${formatUsd(own.dailyCapUsd)} (it resets at midnight UTC)`;
+  return [
+    { type: 'divider' },
+    header('Your usage today'),
+    section(
+      `${plural(own.questionsToday, 'question')} today, ≈ ${formatUsd(own.spentTodayUsd)} estimated; ${limit}.`,
+    ),
+  ];
+}
+
+function spendBlocks(spend: SpendOverview): KnownBlock[] {
+  const budget = (b: SpendOverview['budgets'][number]) =>
+    `• ${b.label}: *${formatUsd(b.spentUsd)}*${b.capUsd === undefined ? ' (no limit)' : ` of ${formatUsd(b.capUsd)}`}`;
+  const spender = (label: string) => (t: { costUsd: number; questions: number }) =>
+    `${label} — *${formatUsd(t.costUsd)}* · ${plural(t.questions, 'question')}`;
+  const recent = (r: SpendOverview['recent'][number]) =>
+    `${channelLabel(r.channelId)} · <@${r.userId}> · ${formatDate(r.at)} · ${r.outcome.replace('_', ' ')}` +
+    (r.reason ? ` (\`${escapeMrkdwn(r.reason).replace(/`/g, "'")}\`)` : '');
+  return [
+    { type: 'divider' },
+    header('Spend this month'),
+    context('Visible to admins only · estimates at the configured prices · months and days in UTC'),
+    section(spend.budgets.map(budget).join('\n')),
+    header('Top people this month'),
+    ...sections(
+      spend.topUsers.map((t) => spender(`<@${t.id}>`)(t)),
+      '_No questions yet._',
+    ),
+    header('Top channels this month'),
+    ...sections(
+      spend.topChannels.map((t) => spender(channelLabel(t.id))(t)),
+      '_No questions yet._',
+    ),
+    header('Recently refused or failed'),
+    ...sections(spend.recent.map(recent), '_Nothing turned away._'),
+  ];
 }
 
 function adminBlocks(report: AdminReport): KnownBlock[] {
@@ -76,11 +141,10 @@ function adminBlocks(report: AdminReport): KnownBlock[] {
   const failures = report.failures.slice(0, MAX_FAILURE_ROWS).map(failureLine);
   const more = report.usage.length - usage.length;
   return [
+    ...(report.spend ? spendBlocks(report.spend) : []),
     { type: 'divider' },
     header('Usage by channel'),
-    context(
-      `Visible to workspace admins and owners only · all time${more > 0 ? ` · top ${usage.length} channels` : ''}`,
-    ),
+    context(`Visible to admins only · all time${more > 0 ? ` · top ${usage.length} channels` : ''}`),
     ...sections(usage, '_No answers yet._'),
     header('Recent failures'),
     context('Questions whose turn ended in an error, newest first.'),

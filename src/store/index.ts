@@ -1,4 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
+import { createAuditLog } from './audit.js';
 import type { Db } from './db.js';
 import { createFileStore } from './files.js';
 import { createHealthProbe } from './health.js';
@@ -18,6 +19,7 @@ export function createStore(db: Db) {
   const threads = createThreadStore(db);
   const history = createHistoryStore(db);
   const inbox = createInbox(db);
+  const audit = createAuditLog(db);
   return {
     db,
     threads,
@@ -25,6 +27,8 @@ export function createStore(db: Db) {
     files: createFileStore(db),
     inbox,
     usage: createUsageStore(db),
+    /** One row per question and per refusal; numbers and ids only. */
+    audit,
     /** Whether the database can be written now (a probe write, cached for a few seconds). */
     health: createHealthProbe(db),
     /** Runs `fn` in one write transaction: every write in it lands, or none does. */
@@ -34,12 +38,15 @@ export function createStore(db: Db) {
     reports: createReports(db),
     /**
      * Deletes everything stored for a thread, in one transaction: the thread row (history and files cascade) and
-     * its finished inbox rows, which hold the messages' text. Usage counts stay, for the reports.
+     * its finished inbox rows, which hold the messages' text. Usage counts and audit rows stay, for budgets and
+     * reports, without the names of the thread's files.
      */
     forget(threadKey: string): void {
+      const [teamId = '', channelId = '', threadTs = ''] = threadKey.split(':');
       db.transaction(() => {
         threads.delete(threadKey);
         inbox.removeFinished(threadKey);
+        audit.dropFileNames({ teamId, channelId, threadTs });
       })();
     },
     /** Stores a finished turn and marks its inbox row as saved, atomically. */

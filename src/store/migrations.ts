@@ -92,4 +92,33 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE usage ADD COLUMN cache_creation_1h_input_tokens INTEGER NOT NULL DEFAULT 0;`,
   // 7: history up to this seq is not replayed when the sandbox is restored (`reset clean` moves it).
   `ALTER TABLE threads ADD COLUMN replay_from_seq INTEGER NOT NULL DEFAULT 0;`,
+  // 8: the audit log: one row per question and per refusal; numbers and ids only, never message text. File names
+  // are kept until the thread is forgotten (then only sizes stay). A refusal is recorded once per message.
+  `
+  CREATE TABLE audit (
+    id                     INTEGER PRIMARY KEY,
+    at                     INTEGER NOT NULL,        -- ms
+    team_id                TEXT NOT NULL,
+    channel_id             TEXT NOT NULL,
+    thread_ts              TEXT NOT NULL,
+    message_ts             TEXT NOT NULL,
+    user_id                TEXT NOT NULL,
+    model                  TEXT,                    -- null when no request was made
+    input_tokens           INTEGER NOT NULL DEFAULT 0,
+    output_tokens          INTEGER NOT NULL DEFAULT 0,
+    cache_read_tokens      INTEGER NOT NULL DEFAULT 0,
+    cache_write_5m_tokens  INTEGER NOT NULL DEFAULT 0,
+    cache_write_1h_tokens  INTEGER NOT NULL DEFAULT 0,
+    container_minutes      REAL NOT NULL DEFAULT 0,
+    cost_usd               REAL NOT NULL DEFAULT 0,  -- estimated with the prices configured at the time
+    code_runs              INTEGER NOT NULL DEFAULT 0,
+    failed_runs            INTEGER NOT NULL DEFAULT 0,
+    files_json             TEXT NOT NULL DEFAULT '[]', -- [{name, sizeBytes}]
+    outcome                TEXT NOT NULL CHECK (outcome IN ('answered', 'failed', 'refused', 'over_budget', 'stopped')),
+    reason                 TEXT                     -- why refused / which limit / the failure code
+  ) STRICT;
+  CREATE UNIQUE INDEX audit_refusal ON audit (channel_id, message_ts) WHERE outcome = 'refused';
+  CREATE INDEX audit_team_at ON audit (team_id, at);
+  CREATE INDEX audit_thread ON audit (team_id, channel_id, thread_ts);
+  `,
 ];

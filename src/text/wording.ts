@@ -83,3 +83,20 @@ export const COMMAND = {
     `📓 This thread as a Jupyter notebook: ${plural(questions, 'question')}, ${plural(runs, 'code cell')}.` +
     (inputs.length > 0 ? ` To run it, put ${inputs.join(', ')} next to it.` : ''),
 } as const;
+
+/** Why a question was not taken (access) or not started (budgets). Never a Claude call, never a download. */
+export const GOVERNANCE = {
+  channelNotAllowed:
+    "🔒 Sorry, I'm not set up to answer in this channel. Ask a workspace admin to add it to ALLOWED_CHANNELS, or ask me in a channel where I answer.",
+  userNotAllowed:
+    "🔒 Sorry, I can only answer people on this workspace's allow-list. Ask a workspace admin to add you to ALLOWED_USERS.",
+  dmsOff:
+    "🔒 Sorry, I don't answer direct messages here. Mention me in a channel instead, or ask a workspace admin.",
+  sharedOff:
+    "🔒 Sorry, I don't answer in channels shared with other organisations, or people from them. A workspace admin can allow it (ALLOW_SHARED_CHANNELS).",
+  overBudget: (limit: string, spent: string, cap: string, resets: string) =>
+    `💰 I can't start this question: the ${limit} (${cap}) is used up, ${spent} spent so far. ` +
+    `It resets ${resets}. A workspace admin can raise it.`,
+  turnCeiling: (cap: string) =>
+    `✂️ I cut this answer short: the question reached the ${cap} limit per question (MAX_TURN_USD), so Claude was not continued. The answer may be incomplete.`,
+} as const;

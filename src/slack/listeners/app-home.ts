@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../log.js';
-import type { Reports } from '../../ports.js';
+import type { OwnUsage, Reports, SpendOverview } from '../../ports.js';
 import type { AdminCheck } from '../admins.js';
 import { slackErrorCode } from '../errors.js';
 import { type AdminReport, buildHomeView } from '../home-view.js';
@@ -10,6 +10,12 @@ export interface AppHomeDeps {
   reports: Reports;
   isAdmin: AdminCheck;
   log: Logger;
+  /** Spend against the budgets: the workspace's for admins, the viewer's own for everyone else. */
+  spend?: {
+    overview(teamId: string): SpendOverview;
+    own(teamId: string, userId: string, admin: boolean): OwnUsage;
+  };
+  retentionDays?: number;
 }
 
 const RECENT_FAILURES = 10;
@@ -41,10 +47,12 @@ async function publishHome(
     admin = {
       usage: deps.reports.usageByChannel(who.teamId),
       failures: deps.reports.recentFailures(who.teamId, RECENT_FAILURES),
+      spend: deps.spend?.overview(who.teamId),
     };
   }
+  const own = admin ? undefined : deps.spend?.own(who.teamId, who.userId, false);
   await client.views.publish({
     user_id: who.userId,
-    view: buildHomeView({ botUserId: who.botUserId, admin }),
+    view: buildHomeView({ botUserId: who.botUserId, admin, own, retentionDays: deps.retentionDays }),
   });
 }

@@ -7,7 +7,12 @@ export function registerAppMention(app: App, deps: ListenerDeps): void {
   app.event('app_mention', async ({ event, body, context }) => {
     const msg = toThreadMessage(
       { ...event, files: event.files },
-      { teamId: context.teamId ?? body.team_id, botUserId: context.botUserId ?? '', eventId: body.event_id },
+      {
+        teamId: context.teamId ?? body.team_id,
+        botUserId: context.botUserId ?? '',
+        eventId: body.event_id,
+        sharedChannel: body.is_ext_shared_channel,
+      },
     );
     if (msg) deps.receive(msg);
   });

@@ -9,6 +9,7 @@ export function registerMessage(app: App, deps: ListenerDeps): void {
       teamId: context.teamId ?? body.team_id,
       botUserId: context.botUserId ?? '',
       eventId: body.event_id,
+      sharedChannel: body.is_ext_shared_channel,
     });
     if (msg) deps.receive(msg);
   });

@@ -15,6 +15,9 @@ export interface IncomingEvent {
   channel_type?: string | undefined;
   files?: SlackFileRef[] | undefined;
   edited?: unknown;
+  /** The asker's workspace (`user_team` on messages from other organisations, `team` on mentions). */
+  user_team?: string | undefined;
+  team?: string | undefined;
 }
 
 /** Message subtypes that carry something a person asked; edits, deletions, joins etc. are not questions. */
@@ -26,13 +29,21 @@ const ACTIONABLE_SUBTYPES = new Set([undefined, 'file_share', 'thread_broadcast'
  */
 export function toThreadMessage(
   e: IncomingEvent,
-  ctx: { teamId: string; botUserId: string; eventId?: string | undefined },
+  ctx: {
+    teamId: string;
+    botUserId: string;
+    eventId?: string | undefined;
+    /** The envelope's `is_ext_shared_channel`: a Slack Connect channel. */
+    sharedChannel?: boolean | undefined;
+  },
 ): ThreadMessage | null {
   if (!e.user || e.user === ctx.botUserId || e.user === 'USLACKBOT') return null;
   if (e.bot_id || e.bot_profile || !ACTIONABLE_SUBTYPES.has(e.subtype) || e.edited) return null;
   const mentionTag = `<@${ctx.botUserId}>`;
   const raw = e.text ?? '';
   const isDirectMessage = e.channel_type === 'im';
+  const askerTeam = e.user_team ?? e.team;
+  const external = ctx.sharedChannel === true || (askerTeam !== undefined && askerTeam !== ctx.teamId);
   return {
     teamId: ctx.teamId,
     channelId: e.channel,
@@ -44,6 +55,7 @@ export function toThreadMessage(
     // Both twins of a mention (app_mention and message) carry the tag, so either one alone is enough.
     addressed: e.type === 'app_mention' || raw.includes(mentionTag) || isDirectMessage,
     isDirectMessage,
+    ...(external ? { external } : {}),
     ...(ctx.eventId ? { eventId: ctx.eventId } : {}),
   };
 }

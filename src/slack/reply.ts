@@ -2,19 +2,25 @@ import type { Button, KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { type CodeRun, messageKeyValue, type ThreadMessage, type ThreadRef } from '../domain.js';
 import type { Logger } from '../log.js';
-import type { Answer, Replier } from '../ports.js';
+import type { Answer, OutputFile, Replier } from '../ports.js';
 import { neutraliseMentions } from '../text/mentions.js';
 import { fileNameMarkdown, slackFileName } from '../text/names.js';
 import { redactSecrets } from '../text/redact.js';
 import { codeFence, escapeMrkdwn, splitMarkdown, tail } from '../text/slack-markdown.js';
+import { parseCsv, toMarkdownTable } from '../text/tables.js';
 import { plural } from '../text/wording.js';
 import { ACTIONS, button } from './actions.js';
 import { slackErrorCode } from './errors.js';
 import { startProgress } from './progress.js';
+import { DATA_TABLE_LIMITS, dataTable, markdownWithTables } from './table-blocks.js';
 
 const WORKING_REACTION = 'eyes';
 const QUEUED_REACTION = 'hourglass_flowing_sand';
 const OUTCOME_REACTION = { answered: 'white_check_mark', failed: 'warning' } as const;
+/** Outputs shown as data tables, by extension; a bigger file is only uploaded (it could not fit anyway). */
+const TABLE_OUTPUT_DELIMITER: Record<string, string> = { csv: ',', tsv: '\t' };
+const MAX_TABLE_OUTPUT_BYTES = 1_000_000;
+const extensionOf = (name: string) => name.slice(name.lastIndexOf('.') + 1).toLowerCase();
 
 /**
  * Everything model- or sandbox-made passes here before Slack sees it. Excerpts are redacted before they are cut
@@ -31,14 +37,61 @@ export function createSlackReplier(client: WebClient, log: Logger): Replier {
     for (const [i, chunk] of chunks.entries()) {
       const actions: KnownBlock[] =
         i === chunks.length - 1 && buttons.length > 0 ? [{ type: 'actions', elements: buttons }] : [];
-      await client.chat.postMessage({
-        channel: thread.channelId,
-        thread_ts: thread.threadTs, // say() alone would post top-level
-        text: escapeMrkdwn(chunk.slice(0, 300)), // notification fallback
-        blocks: [{ type: 'markdown', text: chunk }, ...actions],
-        unfurl_links: false,
-        unfurl_media: false,
-      });
+      const markdownBlocks: KnownBlock[] = [{ type: 'markdown', text: chunk }];
+      const tableBlocks = markdownWithTables(chunk);
+      if (tableBlocks) {
+        // The whole Markdown stays in `text`, for notifications and clients without data tables.
+        const posted = await postBlocks(thread, escapeMrkdwn(chunk), [...tableBlocks, ...actions]).then(
+          () => true,
+          (err: unknown) => {
+            if (slackErrorCode(err) !== 'invalid_blocks') throw err;
+            log.warn({ code: 'invalid_blocks' }, 'Slack refused the data tables; posting them as Markdown');
+            return false;
+          },
+        );
+        if (posted) continue;
+      }
+      await postBlocks(thread, escapeMrkdwn(chunk.slice(0, 300)), [...markdownBlocks, ...actions]);
+    }
+  }
+
+  async function postBlocks(thread: ThreadRef, text: string, blocks: KnownBlock[]): Promise<void> {
+    await client.chat.postMessage({
+      channel: thread.channelId,
+      thread_ts: thread.threadTs, // say() alone would post top-level
+      text, // notification fallback
+      blocks,
+      unfurl_links: false,
+      unfurl_media: false,
+    });
+  }
+
+  /**
+   * A CSV or TSV output as a data table: whole when it fits Slack's limits (then the file is not uploaded too), else
+   * its first rows, captioned as such, above the uploaded file. Returns whether the file still needs uploading.
+   */
+  async function postTableOutput(
+    msg: ThreadMessage,
+    output: OutputFile,
+    allowed: string[],
+  ): Promise<boolean> {
+    const delimiter = TABLE_OUTPUT_DELIMITER[extensionOf(output.fileName)];
+    if (!delimiter || output.bytes.length > MAX_TABLE_OUTPUT_BYTES) return true;
+    const text = sanitise(output.bytes.toString('utf8'), allowed);
+    const { table, totalRows } = parseCsv(text, { maxRows: DATA_TABLE_LIMITS.maxRows, delimiter });
+    const name = slackFileName(output.fileName);
+    const fits = dataTable(table, name);
+    if (!fits) return true;
+    const whole = fits.rows === totalRows;
+    if (!whole) fits.block.caption = `${name}: first ${fits.rows} of ${plural(totalRows, 'row')}`;
+    const shown = { header: table.header, rows: table.rows.slice(0, fits.rows) };
+    const fallback = `**${fileNameMarkdown(output.fileName)}**${whole ? '' : ` (first ${fits.rows} of ${plural(totalRows, 'row')})`}\n${toMarkdownTable(shown)}`;
+    try {
+      await postBlocks(msg, escapeMrkdwn(fallback), [fits.block]);
+      return !whole;
+    } catch (err) {
+      log.warn({ code: slackErrorCode(err) }, 'could not show an output as a table');
+      return true;
     }
   }
 
@@ -88,9 +141,13 @@ export function createSlackReplier(client: WebClient, log: Logger): Replier {
         ...(answer.retryable ? [button(ACTIONS.retry, 'Retry', messageKeyValue(msg))] : []),
       ];
       await post(msg, sanitise(composeAnswer(answer), answer.allowedUserIds), buttons);
-      if (answer.outputs.length === 0) return;
+      const toUpload: OutputFile[] = [];
+      for (const output of answer.outputs) {
+        if (await postTableOutput(msg, output, answer.allowedUserIds)) toUpload.push(output);
+      }
+      if (toUpload.length === 0) return;
       // Images first so charts lead; one upload message for all files of the turn.
-      const ordered = [...answer.outputs].sort(
+      const ordered = [...toUpload].sort(
         (a, b) => Number(b.mimeType.startsWith('image/')) - Number(a.mimeType.startsWith('image/')),
       );
       try {

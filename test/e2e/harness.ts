@@ -268,7 +268,10 @@ export function markdownPosts(messages: PostedMessage[]): PostedMessage[] {
 /** The progress message(s) of a thread. */
 export function progressPosts(messages: PostedMessage[]): PostedMessage[] {
   return messages.filter(
-    (m) => !(m.blocks ?? []).some((b) => (b as { type?: string }).type === 'markdown') && !m.files,
+    (m) =>
+      !(m.blocks ?? []).some((b) =>
+        ['markdown', 'data_table'].includes((b as { type?: string }).type ?? ''),
+      ) && !m.files,
   );
 }
 

@@ -1,0 +1,126 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { PostedMessage } from '../fakes/fake-slack.js';
+import { blocks, CHANNEL, type Harness, startHarness } from './harness.js';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await startHarness();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+interface Cell {
+  type: string;
+  text: string;
+  value?: number;
+}
+interface DataTable {
+  type: 'data_table';
+  caption: string;
+  rows: Cell[][];
+}
+const tablesOf = (messages: PostedMessage[]): DataTable[] =>
+  messages.flatMap((m) =>
+    (m.blocks ?? []).filter((b): b is DataTable => (b as DataTable).type === 'data_table'),
+  );
+const cellTexts = (t: DataTable) => t.rows.map((r) => r.map((c) => c.text));
+
+const REGION_TABLE = '| Region | Growth |\n|---|---:|\n| EMEA | 18.4 % |\n| AMER | 9.1 % |\n| APAC | 4.0 % |';
+
+describe('tables as tables', () => {
+  it("shows an answer's Markdown table as a data_table, keeping the Markdown in the message text", async () => {
+    h.anthropic.enqueue({
+      kind: 'message',
+      content: [blocks.text(`EMEA grew fastest.\n\nGrowth by region:\n\n${REGION_TABLE}\n\nAPAC lags.`)],
+    });
+    const ts = await h.mention('which region grew fastest?');
+    await h.settle();
+
+    const [answer] = h.thread(ts).filter((m) => tablesOf([m]).length > 0);
+    expect(answer).toBeDefined();
+    const [table] = tablesOf([answer!]);
+    expect(table!.caption).toBe('Growth by region');
+    expect(cellTexts(table!)).toEqual([
+      ['Region', 'Growth'],
+      ['EMEA', '18.4 %'],
+      ['AMER', '9.1 %'],
+      ['APAC', '4.0 %'],
+    ]);
+    expect(table!.rows[1]![1]).toMatchObject({ type: 'raw_number', value: 18.4 });
+    // The prose around it stays, and the whole Markdown (table included) is the notification text.
+    const types = (answer!.blocks ?? []).map((b) => (b as { type: string }).type);
+    expect(types.slice(0, 3)).toEqual(['markdown', 'data_table', 'markdown']);
+    expect(answer!.text).toContain('| EMEA | 18.4 % |');
+    expect(answer!.text).toContain('APAC lags.');
+  });
+
+  it('falls back to the Markdown answer, nothing lost, when Slack refuses the data_table block', async () => {
+    h.slack.unsupportedBlockTypes.add('data_table');
+    h.anthropic.enqueue({
+      kind: 'message',
+      content: [blocks.text(`Growth:\n\n${REGION_TABLE}\n\nAPAC lags.`)],
+    });
+    const ts = await h.mention('growth?');
+    await h.settle();
+
+    const tried = h.slack
+      .callsTo('chat.postMessage')
+      .filter((c) => JSON.stringify(c.params.blocks ?? []).includes('data_table'));
+    expect(tried).toHaveLength(1);
+    const answer = h.thread(ts).find((m) => JSON.stringify(m.blocks ?? []).includes('APAC lags.'));
+    expect(answer?.blocks).toEqual([{ type: 'markdown', text: expect.stringContaining(REGION_TABLE) }]);
+    expect(tablesOf(h.thread(ts))).toHaveLength(0);
+  });
+
+  it('a small CSV the code wrote is shown as a table instead of a file; a large one is uploaded with its first rows', async () => {
+    const small = Buffer.from('region,revenue\nEMEA,"1,200"\nAMER,950\n');
+    const bigRows = Array.from({ length: 250 }, (_, i) => `${i},item ${i}`);
+    const big = Buffer.from(`id,name\n${bigRows.join('\n')}\n`);
+    const smallId = h.anthropic.addOutputFile('by_region.csv', 'text/csv', small);
+    const bigId = h.anthropic.addOutputFile('all_items.csv', 'text/csv', big);
+    h.anthropic.enqueue({
+      kind: 'message',
+      content: [
+        blocks.bash('srvtoolu_1', 'python export.py'),
+        blocks.bashResult('srvtoolu_1', { fileIds: [smallId, bigId] }),
+        blocks.text('Exported.'),
+      ],
+    });
+    const ts = await h.mention('export it');
+    await h.settle();
+
+    const tables = tablesOf(h.thread(ts));
+    expect(tables.map((t) => t.caption)).toEqual(['by_region.csv', 'all_items.csv: first 100 of 250 rows']);
+    expect(cellTexts(tables[0]!)).toEqual([
+      ['region', 'revenue'],
+      ['EMEA', '1,200'],
+      ['AMER', '950'],
+    ]);
+    expect(tables[1]!.rows).toHaveLength(101);
+    expect(h.slack.uploads.map((u) => u.filename)).toEqual(['all_items.csv']);
+    const smallMessage = h.thread(ts).find((m) => tablesOf([m])[0]?.caption === 'by_region.csv');
+    expect(smallMessage?.text).toContain('| EMEA | 1,200 |');
+    expect(h.thread(ts).every((m) => m.channel === CHANNEL)).toBe(true);
+  });
+
+  it("the fake refuses data tables over Slack's documented limits with invalid_blocks", async () => {
+    const row = (i: number) => [{ type: 'raw_text', text: `r${i}` }];
+    const res = await fetch(`${h.slack.apiUrl}chat.postMessage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.slack.botToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        channel: CHANNEL,
+        text: 't',
+        blocks: [{ type: 'data_table', caption: 'c', rows: Array.from({ length: 102 }, (_, i) => row(i)) }],
+      }),
+    });
+    const body = (await res.json()) as {
+      ok: boolean;
+      error: string;
+      response_metadata: { messages: string[] };
+    };
+    expect(body).toMatchObject({ ok: false, error: 'invalid_blocks' });
+    expect(body.response_metadata.messages.join()).toContain('[json-pointer:/blocks/0/rows]');
+  });
+});

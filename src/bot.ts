@@ -191,6 +191,7 @@ export async function createBot(config: Config, log: Logger) {
     retry: intake.retry,
     askerOf: store.inbox.asker,
     isAdmin,
+    rate: store.feedback.record,
     log,
   });
   registerAssistant(app, { receive: intake.receive, log });

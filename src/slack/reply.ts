@@ -9,7 +9,7 @@ import { redactSecrets } from '../text/redact.js';
 import { codeFence, escapeMrkdwn, splitMarkdown, tail } from '../text/slack-markdown.js';
 import { parseCsv, toMarkdownTable } from '../text/tables.js';
 import { plural } from '../text/wording.js';
-import { ACTIONS, button } from './actions.js';
+import { ACTIONS, button, feedbackBlock } from './actions.js';
 import { slackErrorCode } from './errors.js';
 import { startProgress } from './progress.js';
 import { DATA_TABLE_LIMITS, dataTable, markdownWithTables } from './table-blocks.js';
@@ -32,26 +32,42 @@ const sanitise = (text: string, allowedUserIds: readonly string[]) =>
 /** Posts into threads: answers as Markdown blocks split within Slack's limits, failures flagged, files uploaded. */
 export function createSlackReplier(client: WebClient, log: Logger): Replier {
   /** Posts Markdown split across messages within Slack's limits; buttons go under the last part. */
-  async function post(thread: ThreadRef, markdown: string, buttons: Button[] = []): Promise<void> {
+  /**
+   * Posts Markdown split across messages within Slack's limits; buttons and `footer` (the feedback buttons) go under
+   * the last part. A part with tables shows them as data tables, with the whole Markdown as its `text`. Slack may
+   * refuse a newer block type (`invalid_blocks`): then the part is posted as plain Markdown, then without the footer.
+   */
+  async function post(
+    thread: ThreadRef,
+    markdown: string,
+    buttons: Button[] = [],
+    footer: KnownBlock[] = [],
+  ): Promise<void> {
     const chunks = splitMarkdown(markdown);
     for (const [i, chunk] of chunks.entries()) {
+      const last = i === chunks.length - 1;
       const actions: KnownBlock[] =
-        i === chunks.length - 1 && buttons.length > 0 ? [{ type: 'actions', elements: buttons }] : [];
-      const markdownBlocks: KnownBlock[] = [{ type: 'markdown', text: chunk }];
-      const tableBlocks = markdownWithTables(chunk);
-      if (tableBlocks) {
-        // The whole Markdown stays in `text`, for notifications and clients without data tables.
-        const posted = await postBlocks(thread, escapeMrkdwn(chunk), [...tableBlocks, ...actions]).then(
-          () => true,
-          (err: unknown) => {
-            if (slackErrorCode(err) !== 'invalid_blocks') throw err;
-            log.warn({ code: 'invalid_blocks' }, 'Slack refused the data tables; posting them as Markdown');
-            return false;
-          },
-        );
-        if (posted) continue;
+        last && buttons.length > 0 ? [{ type: 'actions', elements: buttons }] : [];
+      const tail = last ? footer : [];
+      const plain = { text: escapeMrkdwn(chunk.slice(0, 300)), blocks: [{ type: 'markdown', text: chunk }] };
+      const tables = markdownWithTables(chunk);
+      const attempts = [
+        ...(tables ? [{ text: escapeMrkdwn(chunk), blocks: [...tables, ...actions, ...tail] }] : []),
+        ...(tail.length > 0 ? [{ ...plain, blocks: [...plain.blocks, ...actions, ...tail] }] : []),
+        { ...plain, blocks: [...plain.blocks, ...actions] },
+      ] as { text: string; blocks: KnownBlock[] }[];
+      for (const [n, attempt] of attempts.entries()) {
+        try {
+          await postBlocks(thread, attempt.text, attempt.blocks);
+          break;
+        } catch (err) {
+          if (slackErrorCode(err) !== 'invalid_blocks' || n === attempts.length - 1) throw err;
+          log.warn(
+            { code: 'invalid_blocks', attempt: n },
+            'Slack refused a block; posting the part more plainly',
+          );
+        }
       }
-      await postBlocks(thread, escapeMrkdwn(chunk.slice(0, 300)), [...markdownBlocks, ...actions]);
     }
   }
 
@@ -140,7 +156,9 @@ export function createSlackReplier(client: WebClient, log: Logger): Replier {
         ...(answer.runs.length > 0 ? [button(ACTIONS.showCode, 'Show code', answer.turnId)] : []),
         ...(answer.retryable ? [button(ACTIONS.retry, 'Retry', messageKeyValue(msg))] : []),
       ];
-      await post(msg, sanitise(composeAnswer(answer), answer.allowedUserIds), buttons);
+      await post(msg, sanitise(composeAnswer(answer), answer.allowedUserIds), buttons, [
+        feedbackBlock(answer.turnId, messageKeyValue(msg)),
+      ]);
       const toUpload: OutputFile[] = [];
       for (const output of answer.outputs) {
         if (await postTableOutput(msg, output, answer.allowedUserIds)) toUpload.push(output);

@@ -1,5 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Db } from './db.js';
+import { createFeedbackStore } from './feedback.js';
 import { createFileStore } from './files.js';
 import { createHealthProbe } from './health.js';
 import { createHistoryStore } from './history.js';
@@ -25,6 +26,8 @@ export function createStore(db: Db) {
     files: createFileStore(db),
     inbox,
     usage: createUsageStore(db),
+    /** 👍/👎 on answers. */
+    feedback: createFeedbackStore(db),
     /** Whether the database can be written now (a probe write, cached for a few seconds). */
     health: createHealthProbe(db),
     /** Runs `fn` in one write transaction: every write in it lands, or none does. */

@@ -90,4 +90,16 @@ export const MIGRATIONS: readonly string[] = [
   // 1-hour cache writes, priced at 2× where 5-minute ones are 1.25× (all writes stay in cache_creation_input_tokens).
   `ALTER TABLE files ADD COLUMN profile_json TEXT;
    ALTER TABLE usage ADD COLUMN cache_creation_1h_input_tokens INTEGER NOT NULL DEFAULT 0;`,
+  // 7: 👍/👎 on answers, one rating per person and turn (a second click replaces it); no message text.
+  `
+  CREATE TABLE feedback (
+    turn_id     TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    rating      TEXT NOT NULL CHECK (rating IN ('up', 'down')),
+    thread_key  TEXT NOT NULL,                       -- team:channel:thread_ts, for per-workspace counts
+    created_at  INTEGER NOT NULL,                    -- ms
+    PRIMARY KEY (turn_id, user_id)
+  ) STRICT;
+  CREATE INDEX feedback_thread ON feedback (thread_key);
+  `,
 ];

@@ -69,3 +69,11 @@ export const COMMAND = {
   notYoursToRetry: 'Only the person who asked the last failed question, or a workspace admin, can retry it.',
   retrying: (question: string) => `🔁 Retrying: “${question.slice(0, 200)}”`,
 } as const;
+
+/** What the bot says, to the clicker only, when someone rates an answer. */
+export const FEEDBACK = {
+  up: 'Thanks for the 👍, noted.',
+  down: 'Thanks for telling me. 👎 noted.',
+  downRetry: 'Thanks for telling me. 👎 noted. Want me to try this question again?',
+  notSaved: 'Sorry, I could not save your rating just now.',
+} as const;

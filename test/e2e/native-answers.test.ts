@@ -1,6 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PostedMessage } from '../fakes/fake-slack.js';
-import { blocks, CHANNEL, type Harness, startHarness } from './harness.js';
+import {
+  blocks,
+  CHANNEL,
+  type Harness,
+  HUMAN,
+  markdownPosts,
+  OTHER_HUMAN,
+  startHarness,
+  textReply,
+} from './harness.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -69,7 +78,8 @@ describe('tables as tables', () => {
       .filter((c) => JSON.stringify(c.params.blocks ?? []).includes('data_table'));
     expect(tried).toHaveLength(1);
     const answer = h.thread(ts).find((m) => JSON.stringify(m.blocks ?? []).includes('APAC lags.'));
-    expect(answer?.blocks).toEqual([{ type: 'markdown', text: expect.stringContaining(REGION_TABLE) }]);
+    expect(answer?.blocks?.[0]).toEqual({ type: 'markdown', text: expect.stringContaining(REGION_TABLE) });
+    expect(answer?.blocks?.map((b) => (b as { type: string }).type)).toEqual(['markdown', 'context_actions']);
     expect(tablesOf(h.thread(ts))).toHaveLength(0);
   });
 
@@ -122,5 +132,73 @@ describe('tables as tables', () => {
     };
     expect(body).toMatchObject({ ok: false, error: 'invalid_blocks' });
     expect(body.response_metadata.messages.join()).toContain('[json-pointer:/blocks/0/rows]');
+  });
+});
+
+describe('feedback', () => {
+  const ephemerals = () => h.slack.callsTo('chat.postEphemeral').map((c) => c.params);
+  const waitFor = async (probe: () => boolean, what: string) => {
+    for (let i = 0; !probe(); i++) {
+      if (i > 250) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  it('every answer carries 👍/👎; a rating is stored per turn and person and acknowledged to the clicker only', async () => {
+    h.anthropic.enqueue(textReply('EMEA grew fastest.'));
+    const ts = await h.mention('which region grew fastest?');
+    await h.settle();
+    const answer = markdownPosts(h.thread(ts)).at(-1)!;
+    const feedback = (answer.blocks ?? []).find((b) => (b as { type: string }).type === 'context_actions');
+    expect(feedback).toMatchObject({
+      elements: [{ type: 'feedback_buttons', action_id: 'answer_feedback' }],
+    });
+
+    expect((await h.rate(answer, 'up')).status).toBe(200);
+    await waitFor(() => ephemerals().length === 1, 'the acknowledgement');
+    expect(ephemerals()[0]).toMatchObject({
+      user: HUMAN,
+      channel: CHANNEL,
+      thread_ts: ts,
+      text: expect.stringContaining('👍'),
+    });
+    const [turnId] = (JSON.stringify(feedback).match(/up\|([0-9a-f-]{36})\|/) ?? []).slice(1);
+    expect(h.bot.store.feedback.ofTurn(turnId!)).toEqual([{ userId: HUMAN, rating: 'up' }]);
+
+    await h.rate(answer, 'up', { user: OTHER_HUMAN });
+    await waitFor(() => ephemerals().length === 2, 'the second acknowledgement');
+    expect(ephemerals()[1]).toMatchObject({ user: OTHER_HUMAN });
+    expect(h.bot.store.feedback.counts(h.slack.teamId)).toEqual({ up: 2, down: 0 });
+    expect(h.bot.store.feedback.counts('T0OTHERTEAM')).toEqual({ up: 0, down: 0 });
+  });
+
+  it('a 👎 from the asker replaces their 👍 and offers Retry, which asks the question again', async () => {
+    h.anthropic.enqueue(textReply('AMER grew fastest.'));
+    const ts = await h.mention('which region grew fastest?');
+    await h.settle();
+    const answer = markdownPosts(h.thread(ts)).at(-1)!;
+    await h.rate(answer, 'up');
+    await h.rate(answer, 'down');
+    await waitFor(() => ephemerals().length === 2, 'both acknowledgements');
+    expect(h.bot.store.feedback.counts(h.slack.teamId)).toEqual({ up: 0, down: 1 });
+    const offer = ephemerals()[1]!;
+    const retry = JSON.stringify(offer.blocks).match(/"action_id":"retry_turn","value":"([^"]+)"/)?.[1];
+    expect(retry).toBe(`${CHANNEL}|${ts}`);
+
+    h.anthropic.enqueue(textReply('EMEA grew fastest, after all.'));
+    await h.click(answer, 'retry_turn', { value: retry! });
+    await waitFor(() => JSON.stringify(h.thread(ts)).includes('after all'), 'the retried answer');
+    expect(h.anthropic.messageRequests()).toHaveLength(2);
+  });
+
+  it('a 👎 from someone else is stored without offering them Retry', async () => {
+    h.anthropic.enqueue(textReply('APAC.'));
+    const ts = await h.mention('which region?');
+    await h.settle();
+    await h.rate(markdownPosts(h.thread(ts)).at(-1)!, 'down', { user: OTHER_HUMAN });
+    await waitFor(() => ephemerals().length === 1, 'the acknowledgement');
+    expect(ephemerals()[0]).toMatchObject({ user: OTHER_HUMAN, text: expect.stringContaining('👎') });
+    expect(ephemerals()[0]!.blocks).toBeUndefined();
+    expect(h.bot.store.feedback.counts(h.slack.teamId)).toEqual({ up: 0, down: 1 });
   });
 });

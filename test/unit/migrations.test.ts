@@ -44,7 +44,16 @@ describe('openDatabase and migrate', () => {
       )
       .all()
       .map((r) => r.name);
-    expect(tables).toEqual(['files', 'health_probe', 'history', 'inbox', 'profiling', 'threads', 'usage']);
+    expect(tables).toEqual([
+      'feedback',
+      'files',
+      'health_probe',
+      'history',
+      'inbox',
+      'profiling',
+      'threads',
+      'usage',
+    ]);
   });
 
   it('creates STRICT tables: a value of the wrong type is rejected, not silently stored', () => {

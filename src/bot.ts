@@ -196,7 +196,7 @@ export async function createBot(config: Config, log: Logger) {
   });
   registerAssistant(app, { receive: intake.receive, log });
   registerShowCode(app, { runsOf: turnRuns(store), log });
-  registerAppHome(app, { reports: store.reports, isAdmin, log });
+  registerAppHome(app, { reports: store.reports, isAdmin, feedbackCounts: store.feedback.counts, log });
 
   return {
     app,

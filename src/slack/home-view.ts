@@ -20,6 +20,8 @@ const MAX_ERROR_CHARS = 200;
 export interface AdminReport {
   usage: readonly ChannelUsage[];
   failures: readonly Failure[];
+  /** 👍/👎 given to answers in this workspace. */
+  feedback?: { up: number; down: number } | undefined;
 }
 
 export interface HomeViewInput {
@@ -82,6 +84,9 @@ function adminBlocks(report: AdminReport): KnownBlock[] {
       `Visible to workspace admins and owners only · all time${more > 0 ? ` · top ${usage.length} channels` : ''}`,
     ),
     ...sections(usage, '_No answers yet._'),
+    ...(report.feedback
+      ? [context(`Answer ratings, all time: 👍 ${report.feedback.up} · 👎 ${report.feedback.down}`)]
+      : []),
     header('Recent failures'),
     context('Questions whose turn ended in an error, newest first.'),
     ...sections(failures, '_No failures._'),

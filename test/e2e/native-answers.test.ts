@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PostedMessage } from '../fakes/fake-slack.js';
+import { loadFixture, type PostedMessage } from '../fakes/fake-slack.js';
 import {
   blocks,
   CHANNEL,
   type Harness,
   HUMAN,
   markdownPosts,
+  nextTs,
   OTHER_HUMAN,
   startHarness,
   textReply,
@@ -189,6 +190,34 @@ describe('feedback', () => {
     await h.click(answer, 'retry_turn', { value: retry! });
     await waitFor(() => JSON.stringify(h.thread(ts)).includes('after all'), 'the retried answer');
     expect(h.anthropic.messageRequests()).toHaveLength(2);
+  });
+
+  it('counts the ratings on the App Home for admins', async () => {
+    h.anthropic.enqueue(textReply('EMEA.'));
+    const ts = await h.mention('which region?');
+    await h.settle();
+    const answer = markdownPosts(h.thread(ts)).at(-1)!;
+    await h.rate(answer, 'up');
+    await h.rate(answer, 'down', { user: OTHER_HUMAN });
+    await waitFor(() => ephemerals().length === 2, 'both acknowledgements');
+    h.slack.failNext('users.info', {
+      body: { ok: true, user: { id: HUMAN, is_admin: true, is_owner: false } },
+    });
+    await h.send({
+      ...loadFixture('message_thread_followup'),
+      event: {
+        type: 'app_home_opened',
+        user: HUMAN,
+        channel: 'D08CSVDM01X',
+        tab: 'home',
+        event_ts: nextTs(),
+      },
+      event_id: 'Ev0HOMERATINGS',
+      event_time: Math.floor(Date.now() / 1000),
+    });
+    await waitFor(() => h.slack.callsTo('views.publish').length === 1, 'views.publish');
+    const view = JSON.stringify(h.slack.callsTo('views.publish')[0]!.params.view);
+    expect(view).toContain('Answer ratings, all time: 👍 1 · 👎 1');
   });
 
   it('a 👎 from someone else is stored without offering them Retry', async () => {

@@ -9,6 +9,8 @@ import { type AdminReport, buildHomeView } from '../home-view.js';
 export interface AppHomeDeps {
   reports: Reports;
   isAdmin: AdminCheck;
+  /** 👍/👎 counts of one workspace's answers. */
+  feedbackCounts: (teamId: string) => { up: number; down: number };
   log: Logger;
 }
 
@@ -41,6 +43,7 @@ async function publishHome(
     admin = {
       usage: deps.reports.usageByChannel(who.teamId),
       failures: deps.reports.recentFailures(who.teamId, RECENT_FAILURES),
+      feedback: deps.feedbackCounts(who.teamId),
     };
   }
   await client.views.publish({

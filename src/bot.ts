@@ -121,7 +121,8 @@ export async function createBot(config: Config, log: Logger) {
     log,
   });
 
-  const replier = createSlackReplier(app.client, log);
+  // Slack's own stop on a turn's stream stops it as our Stop button does.
+  const replier = createSlackReplier(app.client, log, (key) => intake?.stop(key));
   const temp = createTempFiles(config.DATABASE_PATH);
   const isAdmin = createAdminCheck(app.client, log);
   const files = createFileGateway({

@@ -30,7 +30,12 @@ const sanitise = (text: string, allowedUserIds: readonly string[]) =>
   neutraliseMentions(redactSecrets(text), { allowedUserIds: new Set(allowedUserIds) });
 
 /** Posts into threads: answers as Markdown blocks split within Slack's limits, failures flagged, files uploaded. */
-export function createSlackReplier(client: WebClient, log: Logger): Replier {
+export function createSlackReplier(
+  client: WebClient,
+  log: Logger,
+  /** Called with the message key when someone ends a turn's stream with Slack's own stop control. */
+  stoppedByUser: (messageKey: string) => void = () => {},
+): Replier {
   /** Posts Markdown split across messages within Slack's limits; buttons go under the last part. */
   /**
    * Posts Markdown split across messages within Slack's limits; buttons and `footer` (the feedback buttons) go under
@@ -142,7 +147,8 @@ export function createSlackReplier(client: WebClient, log: Logger): Replier {
       await react(msg, WORKING_REACTION, true);
       await react(msg, OUTCOME_REACTION[outcome]);
     },
-    progress: (msg, existingTs) => startProgress(client, msg, log, existingTs),
+    progress: (msg, existingTs) =>
+      startProgress(client, msg, log, existingTs, () => stoppedByUser(messageKeyValue(msg))),
     notice: (thread, markdown) => post(thread, sanitise(markdown, [])),
     async failure(msg, markdown) {
       await post(msg, sanitise(markdown, []), [

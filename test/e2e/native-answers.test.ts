@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { threadKeyOf } from '../../src/domain.js';
 import { loadFixture, type PostedMessage } from '../fakes/fake-slack.js';
 import {
   blocks,
@@ -10,6 +11,7 @@ import {
   OTHER_HUMAN,
   startHarness,
   textReply,
+  threadText,
 } from './harness.js';
 
 let h: Harness;
@@ -230,4 +232,46 @@ describe('feedback', () => {
     expect(ephemerals()[0]!.blocks).toBeUndefined();
     expect(h.bot.store.feedback.counts(h.slack.teamId)).toEqual({ up: 0, down: 1 });
   });
+});
+
+describe("Slack's own stop", () => {
+  const DM = 'D08CSVDM01X';
+  const waitFor = async (probe: () => boolean, what: string, ms = 10_000) => {
+    for (const end = Date.now() + ms; !probe(); ) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  it('stops the turn like our Stop button: the Claude request is aborted and the thread says so', async () => {
+    h.anthropic.enqueue(textReply('first answer'));
+    const root = await h.message('start', { channel: DM, channelType: 'im' });
+    await h.settle();
+    const threadKey = threadKeyOf({ teamId: h.slack.teamId, channelId: DM, threadTs: root });
+    const container = h.bot.store.threads.get(threadKey)?.containerId;
+    expect(container).toMatch(/^container_/);
+
+    h.anthropic.enqueue({
+      kind: 'message',
+      content: [blocks.bash('srvtoolu_s', 'python forever.py'), blocks.text('never')],
+      hangAfterEvents: 5,
+    });
+    await h.message('run something slow', { channel: DM, channelType: 'im', threadTs: root });
+    await waitFor(() => h.anthropic.activeMessageStreams() === 1, 'the slow request');
+    const streams = () => h.slack.callsTo('chat.startStream');
+    await waitFor(() => streams().length === 2, 'the second turn’s stream');
+    const stream = h.slack.messages(DM).find((m) => m.streaming)!;
+    h.slack.stopStreamAsUser(DM, stream.ts);
+
+    // No step changes while the code "runs": the keep-alive append learns of the stop within seconds.
+    await waitFor(() => h.anthropic.activeMessageStreams() === 0, 'the request to be aborted');
+    await h.settle();
+    expect(threadText(h.thread(root, DM))).toContain('Stopped');
+    expect(JSON.stringify(h.thread(root, DM))).not.toContain('never');
+    // The container is kept for the next question.
+    h.anthropic.enqueue(textReply('still here'));
+    await h.message('again', { channel: DM, channelType: 'im', threadTs: root });
+    await h.settle();
+    expect(h.anthropic.messageRequests().at(-1)?.container).toBe(container);
+  }, 20_000);
 });

@@ -43,6 +43,8 @@ export interface PostedMessage {
   deleted?: boolean;
   /** Set on chat.startStream messages: true until chat.stopStream. */
   streaming?: boolean;
+  /** Set when the user pressed Slack's own stop on the stream: further appends and stops get `stopped_by_user`. */
+  stoppedByUser?: boolean;
 }
 
 export interface HostedFileOptions {
@@ -134,6 +136,11 @@ export interface FakeSlack {
   }): void;
   /** Answer the next `times` calls of `method` (or 'upload' for the upload_url POST) with a scripted response. */
   failNext(method: string, response: ScriptedResponse, times?: number): void;
+  /**
+   * The user presses Slack's own stop control on a streaming message: the stream ends, and the app's next
+   * chat.appendStream/stopStream on it fails with `stopped_by_user` (documented error of those methods).
+   */
+  stopStreamAsUser(channel: string, ts: string): void;
   /** Block types this workspace refuses with `invalid_blocks` (a client or plan without them). */
   unsupportedBlockTypes: Set<string>;
   close(): Promise<void>;
@@ -579,6 +586,7 @@ export async function startFakeSlack(
     'chat.appendStream': (p) => {
       const message = findMessage(str(p, 'channel'), str(p, 'ts'));
       if (message === undefined) return fail('message_not_found');
+      if (message.stoppedByUser) return fail('stopped_by_user');
       if (!message.streaming) return fail('message_not_in_streaming_state');
       return appendStreamText(message, p) ?? { ok: true, channel: message.channel, ts: message.ts };
     },
@@ -586,6 +594,7 @@ export async function startFakeSlack(
     'chat.stopStream': (p) => {
       const message = findMessage(str(p, 'channel'), str(p, 'ts'));
       if (message === undefined) return fail('message_not_found');
+      if (message.stoppedByUser) return fail('stopped_by_user');
       if (!message.streaming) return fail('message_not_in_streaming_state');
       const blocks = checkBlocks(p.blocks, unsupportedBlockTypes);
       if (blocks !== undefined && !Array.isArray(blocks)) return blocks;
@@ -774,6 +783,12 @@ export async function startFakeSlack(
       });
     },
     unsupportedBlockTypes,
+    stopStreamAsUser(channel, ts) {
+      const message = findMessage(channel, ts);
+      if (!message?.streaming) throw new Error(`no streaming message ${channel} ${ts}`);
+      message.streaming = false;
+      message.stoppedByUser = true;
+    },
     failNext: (method, response, times = 1) => {
       const queue = scripted.get(method) ?? [];
       queue.push({ ...response, remaining: times });

@@ -76,16 +76,16 @@ export function dataTableChars(block: DataTableBlock): number {
     .reduce((n, c) => n + ('text' in c && typeof c.text === 'string' ? c.text.length : 0), 0);
 }
 
-/** A caption from the prose just above a table: its last line when short (a heading or a lead-in), else "Table n". */
-function captionBefore(prose: string | undefined, n: number): string {
-  const last = prose
-    ?.trimEnd()
-    .split('\n')
-    .at(-1)
-    ?.replace(/^#+\s*|[*_`]/g, '')
-    .replace(/:$/, '')
-    .trim();
-  return last && last.length <= MAX_CAPTION ? last : `Table ${n}`;
+/**
+ * A caption for a table: the heading or lead-in line ("Growth by region:") just above it when there is one, else
+ * its column names. Ordinary prose above a table is not repeated as its caption.
+ */
+function captionFor(prose: string, table: TextTable): string {
+  const last = prose.trimEnd().split('\n').at(-1)?.trim() ?? '';
+  const heading = /^#{1,6}\s+(.+)$/.exec(last)?.[1] ?? /^(.+):$/.exec(last)?.[1];
+  const caption = heading?.replace(/[*_`]/g, '').trim();
+  if (caption && caption.length <= MAX_CAPTION) return caption;
+  return table.header.map(plainCell).filter(Boolean).join(' · ');
 }
 
 /**
@@ -108,7 +108,7 @@ export function markdownWithTables(markdown: string): KnownBlock[] | undefined {
       part.kind === 'table' &&
       tables < MAX_TABLES_PER_MESSAGE &&
       part.table.rows.length <= DATA_TABLE_LIMITS.maxRows
-        ? dataTable(part.table, captionBefore(prose, tables + 1), { maxChars: budget })
+        ? dataTable(part.table, captionFor(prose, part.table), { maxChars: budget })
         : undefined;
     if (!native || native.rows < (part.kind === 'table' ? part.table.rows.length : 0)) {
       prose += part.source;

@@ -112,6 +112,13 @@ describe('markdownWithTables', () => {
     expect(blocks[2]).toEqual({ type: 'markdown', text: 'Done.' });
   });
 
+  it('captions a table by a lead-in line, else by its columns, never by ordinary prose', () => {
+    const caption = (md: string) =>
+      (markdownWithTables(md)!.find((b) => b.type === 'data_table') as { caption: string }).caption;
+    expect(caption(`Growth by **region**:\n${mdTable(1)}`)).toBe('Growth by region');
+    expect(caption(`EMEA grew fastest this year.\n\n${mdTable(1)}`)).toBe('h0 · h1');
+  });
+
   it('keeps a table over the limits as Markdown, whole, and returns nothing when no table is native', () => {
     const big = mdTable(101);
     expect(markdownWithTables(`Intro\n\n${big}`)).toBeUndefined();

@@ -36,7 +36,6 @@ export function createSlackReplier(
   /** Called with the message key when someone ends a turn's stream with Slack's own stop control. */
   stoppedByUser: (messageKey: string) => void = () => {},
 ): Replier {
-  /** Posts Markdown split across messages within Slack's limits; buttons go under the last part. */
   /**
    * Posts Markdown split across messages within Slack's limits; buttons and `footer` (the feedback buttons) go under
    * the last part. A part with tables shows them as data tables, with the whole Markdown as its `text`. Slack may
@@ -54,13 +53,14 @@ export function createSlackReplier(
       const actions: KnownBlock[] =
         last && buttons.length > 0 ? [{ type: 'actions', elements: buttons }] : [];
       const tail = last ? footer : [];
-      const plain = { text: escapeMrkdwn(chunk.slice(0, 300)), blocks: [{ type: 'markdown', text: chunk }] };
+      const markdownBlock: KnownBlock = { type: 'markdown', text: chunk };
+      const short = escapeMrkdwn(chunk.slice(0, 300));
       const tables = markdownWithTables(chunk);
-      const attempts = [
+      const attempts: { text: string; blocks: KnownBlock[] }[] = [
         ...(tables ? [{ text: escapeMrkdwn(chunk), blocks: [...tables, ...actions, ...tail] }] : []),
-        ...(tail.length > 0 ? [{ ...plain, blocks: [...plain.blocks, ...actions, ...tail] }] : []),
-        { ...plain, blocks: [...plain.blocks, ...actions] },
-      ] as { text: string; blocks: KnownBlock[] }[];
+        ...(tail.length > 0 ? [{ text: short, blocks: [markdownBlock, ...actions, ...tail] }] : []),
+        { text: short, blocks: [markdownBlock, ...actions] },
+      ];
       for (const [n, attempt] of attempts.entries()) {
         try {
           await postBlocks(thread, attempt.text, attempt.blocks);

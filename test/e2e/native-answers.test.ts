@@ -194,6 +194,52 @@ describe('feedback', () => {
     expect(h.anthropic.messageRequests()).toHaveLength(2);
   });
 
+  it('a workspace that refuses the feedback block still gets the whole answer, with its buttons', async () => {
+    h.slack.unsupportedBlockTypes.add('context_actions');
+    h.anthropic.enqueue({
+      kind: 'message',
+      content: [
+        blocks.bash('srvtoolu_1', 'echo 1'),
+        blocks.bashResult('srvtoolu_1', { stdout: '1\n' }),
+        blocks.text('One.'),
+      ],
+    });
+    const ts = await h.mention('count');
+    await h.settle();
+    const answer = markdownPosts(h.thread(ts)).at(-1)!;
+    expect(threadText([answer])).toContain('One.');
+    expect(answer.blocks?.map((b) => (b as { type: string }).type)).toEqual(['markdown', 'actions']);
+  });
+
+  it('the fake refuses feedback buttons without a value, as Slack does', async () => {
+    const res = await fetch(`${h.slack.apiUrl}chat.postMessage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.slack.botToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        channel: CHANNEL,
+        text: 't',
+        blocks: [
+          {
+            type: 'context_actions',
+            elements: [
+              {
+                type: 'feedback_buttons',
+                action_id: 'f',
+                positive_button: { text: { type: 'plain_text', text: '👍' }, value: 'up' },
+                negative_button: { text: { type: 'plain_text', text: '👎' } },
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    expect(await res.json()).toMatchObject({
+      ok: false,
+      error: 'invalid_blocks',
+      response_metadata: { messages: [expect.stringContaining('/blocks/0/elements/0/negative_button')] },
+    });
+  });
+
   it('counts the ratings on the App Home for admins', async () => {
     h.anthropic.enqueue(textReply('EMEA.'));
     const ts = await h.mention('which region?');

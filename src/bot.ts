@@ -123,7 +123,8 @@ export async function createBot(config: Config, log: Logger) {
     log,
   });
 
-  const replier = createSlackReplier(app.client, log);
+  // Slack's own stop on a turn's stream stops it as our Stop button does.
+  const replier = createSlackReplier(app.client, log, (key) => intake?.stop(key));
   const temp = createTempFiles(config.DATABASE_PATH);
   // Bot admins (ADMIN_USERS) count as admins everywhere: Stop/Retry, the App Home, budgets.
   const adminUsers = new Set(config.ADMIN_USERS);
@@ -221,6 +222,7 @@ export async function createBot(config: Config, log: Logger) {
     retry: intake.retry,
     askerOf: store.inbox.asker,
     isAdmin,
+    rate: store.feedback.record,
     log,
   });
   registerAssistant(app, { receive: intake.receive, log });
@@ -228,6 +230,7 @@ export async function createBot(config: Config, log: Logger) {
   registerAppHome(app, {
     reports: store.reports,
     isAdmin,
+    feedbackCounts: store.feedback.counts,
     log,
     spend: { overview: budgets.overview, own: budgets.own },
     retentionDays: config.RETENTION_DAYS,

@@ -119,11 +119,45 @@ function renderBlocks(blocks: unknown[], opts: InlineOptions): string {
               return `<span class="button${style}" title="Buttons are inert in this demo">${escapeHtml(label ?? '')}</span>`;
             })
             .join('')}</div>`;
+        case 'data_table':
+          return renderDataTable(raw as DataTable);
+        case 'context_actions':
+          // Slack's feedback buttons, inert like the other buttons.
+          return `<div class="actions">${(raw as { elements?: FeedbackButtons[] }).elements
+            ?.filter((e) => e.type === 'feedback_buttons')
+            .flatMap((e) => [e.positive_button, e.negative_button])
+            .map(
+              (b) =>
+                `<span class="button feedback" title="Buttons are inert in this demo">${escapeHtml(b?.text?.text ?? '')}</span>`,
+            )
+            .join('')}</div>`;
         default:
           return '';
       }
     })
     .join('\n');
+}
+
+interface DataTable {
+  caption?: string;
+  rows?: { type?: string; text?: string }[][];
+}
+interface FeedbackButtons {
+  type?: string;
+  positive_button?: { text?: TextObject };
+  negative_button?: { text?: TextObject };
+}
+
+/** Slack's data_table block: a captioned table, its first row the header; numbers right-aligned as Slack shows them. */
+function renderDataTable(table: DataTable): string {
+  const [header = [], ...rows] = table.rows ?? [];
+  const cell = (tag: 'th' | 'td', c: { type?: string; text?: string }) =>
+    `<${tag}${c.type === 'raw_number' ? ' class="right"' : ''}>${escapeHtml(c.text ?? '')}</${tag}>`;
+  return `<table class="data-table"><caption>${escapeHtml(table.caption ?? '')}</caption><thead><tr>${header
+    .map((c) => cell('th', c))
+    .join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => cell('td', c)).join('')}</tr>`)
+    .join('')}</tbody></table>`;
 }
 
 /** An answer's Markdown, with the cost receipt line (💸 …) set apart as a footer, the way it reads in Slack. */

@@ -26,6 +26,8 @@ pre{margin:4px 0 8px;padding:8px;background:#f8f8f8;border:1px solid #e0e0e0;bor
 pre code{background:none;border:0;padding:0;color:#1d1c1d;white-space:pre}
 table{border-collapse:collapse;margin:6px 0 10px;font-size:14px}
 th,td{border:1px solid #ddd;padding:4px 10px}th{background:#f6f6f6}
+.data-table caption{caption-side:top;text-align:left;font-weight:700;padding-bottom:4px}
+.button.feedback{font-weight:400;padding:3px 8px}
 .left{text-align:left}.right{text-align:right}.center{text-align:center}
 .mention{background:#e8f5fa;color:#1264a3;border-radius:3px;padding:0 2px}
 .section{margin-bottom:2px}

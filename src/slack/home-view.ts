@@ -24,6 +24,8 @@ export interface AdminReport {
   failures: readonly Failure[];
   /** Spend against the budgets; absent when the caller has none to show. */
   spend?: SpendOverview | undefined;
+  /** 👍/👎 given to answers in this workspace. */
+  feedback?: { up: number; down: number } | undefined;
 }
 
 export interface HomeViewInput {
@@ -146,6 +148,9 @@ function adminBlocks(report: AdminReport): KnownBlock[] {
     header('Usage by channel'),
     context(`Visible to admins only · all time${more > 0 ? ` · top ${usage.length} channels` : ''}`),
     ...sections(usage, '_No answers yet._'),
+    ...(report.feedback
+      ? [context(`Answer ratings, all time: 👍 ${report.feedback.up} · 👎 ${report.feedback.down}`)]
+      : []),
     header('Recent failures'),
     context('Questions whose turn ended in an error, newest first.'),
     ...sections(failures, '_No failures._'),

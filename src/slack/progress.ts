@@ -13,6 +13,12 @@ import { slackErrorCode } from './errors.js';
 
 /** chat.update is Tier 3; one update per second per thread keeps well inside it. */
 const MIN_UPDATE_INTERVAL_MS = 1_000;
+/**
+ * A stream shows no sign when someone ends it with Slack's stop control; our next append learns it
+ * (`stopped_by_user`). While steps are quiet (a long code run), an unchanged plan title is re-sent this often so a
+ * stop takes effect within seconds. chat.appendStream is Tier 4.
+ */
+const STREAM_KEEPALIVE_MS = 5_000;
 /** A context block holds at most 10 elements; older finished steps are folded into a count. */
 const MAX_STEPS_SHOWN = 8;
 
@@ -86,6 +92,8 @@ interface ProgressView {
   open(): Promise<string | undefined>;
   /** Shows the current steps; `changed` are the ones that changed since the last call. */
   update(steps: readonly Step[], state: State, changed: readonly Step[]): Promise<void>;
+  /** Streams only: how often to call `update` with nothing changed while working (see STREAM_KEEPALIVE_MS). */
+  keepaliveMs?: number;
 }
 
 /**
@@ -100,6 +108,8 @@ export async function startProgress(
   msg: ThreadMessage,
   log: Logger,
   existingTs?: string,
+  /** Slack's own stop control was used on the stream: stop the turn as our Stop button does. */
+  onStoppedByUser?: () => void,
 ): Promise<Progress> {
   const steps: Step[] = [];
   const changed = new Set<Step>();
@@ -107,6 +117,7 @@ export async function startProgress(
   let lastUpdate = 0;
   let timer: NodeJS.Timeout | undefined;
   let showing: Promise<void> = Promise.resolve();
+  let stoppedByUser = false;
 
   let view =
     msg.isDirectMessage && !existingTs ? streamView(client, msg) : messageView(client, msg, existingTs);
@@ -129,12 +140,26 @@ export async function startProgress(
       changed: [...changed].map((s) => ({ ...s })),
     };
     changed.clear();
-    showing = showing.then(() =>
-      view.update(snapshot.steps, snapshot.state, snapshot.changed).catch((err: unknown) => {
-        log.warn({ code: slackErrorCode(err) }, 'could not update progress');
-      }),
-    );
+    showing = showing.then(async () => {
+      if (stoppedByUser) return; // the stream is closed; Slack refuses any further append or stop
+      await view.update(snapshot.steps, snapshot.state, snapshot.changed).catch((err: unknown) => {
+        const code = slackErrorCode(err);
+        if (code === 'stopped_by_user') {
+          stoppedByUser = true;
+          log.info({ messageTs: msg.messageTs }, "stopped with Slack's stop control");
+          onStoppedByUser?.();
+        } else log.warn({ code }, 'could not update progress');
+      });
+    });
   };
+  const every = view.keepaliveMs;
+  const keepalive =
+    every && ts
+      ? setInterval(() => {
+          if (!timer && state === 'working' && Date.now() - lastUpdate >= every) show();
+        }, every)
+      : undefined;
+  keepalive?.unref();
   const schedule = () => {
     if (timer) return;
     timer = setTimeout(show, Math.max(0, lastUpdate + MIN_UPDATE_INTERVAL_MS - Date.now()));
@@ -156,6 +181,7 @@ export async function startProgress(
     },
     async finish(outcome: 'answered' | 'failed' | 'stopped') {
       clearTimeout(timer);
+      clearInterval(keepalive);
       state = outcome;
       for (const s of steps) {
         if (s.status !== 'running') continue;
@@ -228,11 +254,13 @@ function streamView(client: WebClient, msg: ThreadMessage): ProgressView {
       ts = started.ts;
       return ts;
     },
+    keepaliveMs: STREAM_KEEPALIVE_MS,
     async update(_steps, state, changed) {
       if (!ts) return;
       if (state === 'working') {
-        if (changed.length > 0)
-          await client.chat.appendStream({ channel: msg.channelId, ts, chunks: tasks(changed) });
+        const chunks: AnyChunk[] =
+          changed.length > 0 ? tasks(changed) : [{ type: 'plan_update', title: PLAN_TITLE.working }];
+        await client.chat.appendStream({ channel: msg.channelId, ts, chunks });
         return;
       }
       await client.chat.stopStream({

@@ -2,19 +2,25 @@ import type { Button, KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { type CodeRun, messageKeyValue, type ThreadMessage, type ThreadRef } from '../domain.js';
 import type { Logger } from '../log.js';
-import type { Answer, Replier } from '../ports.js';
+import type { Answer, OutputFile, Replier } from '../ports.js';
 import { neutraliseMentions } from '../text/mentions.js';
 import { fileNameMarkdown, slackFileName } from '../text/names.js';
 import { redactSecrets } from '../text/redact.js';
 import { codeFence, escapeMrkdwn, splitMarkdown, tail } from '../text/slack-markdown.js';
+import { parseCsv, toMarkdownTable } from '../text/tables.js';
 import { plural } from '../text/wording.js';
-import { ACTIONS, button } from './actions.js';
+import { ACTIONS, button, feedbackBlock } from './actions.js';
 import { slackErrorCode } from './errors.js';
 import { startProgress } from './progress.js';
+import { DATA_TABLE_LIMITS, dataTable, markdownWithTables } from './table-blocks.js';
 
 const WORKING_REACTION = 'eyes';
 const QUEUED_REACTION = 'hourglass_flowing_sand';
 const OUTCOME_REACTION = { answered: 'white_check_mark', failed: 'warning' } as const;
+/** Outputs shown as data tables, by extension; a bigger file is only uploaded (it could not fit anyway). */
+const TABLE_OUTPUT_DELIMITER: Record<string, string> = { csv: ',', tsv: '\t' };
+const MAX_TABLE_OUTPUT_BYTES = 1_000_000;
+const extensionOf = (name: string) => name.slice(name.lastIndexOf('.') + 1).toLowerCase();
 
 /**
  * Everything model- or sandbox-made passes here before Slack sees it. Excerpts are redacted before they are cut
@@ -24,21 +30,83 @@ const sanitise = (text: string, allowedUserIds: readonly string[]) =>
   neutraliseMentions(redactSecrets(text), { allowedUserIds: new Set(allowedUserIds) });
 
 /** Posts into threads: answers as Markdown blocks split within Slack's limits, failures flagged, files uploaded. */
-export function createSlackReplier(client: WebClient, log: Logger): Replier {
-  /** Posts Markdown split across messages within Slack's limits; buttons go under the last part. */
-  async function post(thread: ThreadRef, markdown: string, buttons: Button[] = []): Promise<void> {
+export function createSlackReplier(
+  client: WebClient,
+  log: Logger,
+  /** Called with the message key when someone ends a turn's stream with Slack's own stop control. */
+  stoppedByUser: (messageKey: string) => void = () => {},
+): Replier {
+  /**
+   * Posts Markdown split across messages within Slack's limits; buttons and `footer` (the feedback buttons) go under
+   * the last part. A part with tables shows them as data tables, with the whole Markdown as its `text`. Slack may
+   * refuse a newer block type (`invalid_blocks`): then the part is posted as plain Markdown, then without the footer.
+   */
+  async function post(
+    thread: ThreadRef,
+    markdown: string,
+    buttons: Button[] = [],
+    footer: KnownBlock[] = [],
+  ): Promise<void> {
     const chunks = splitMarkdown(markdown);
     for (const [i, chunk] of chunks.entries()) {
+      const last = i === chunks.length - 1;
       const actions: KnownBlock[] =
-        i === chunks.length - 1 && buttons.length > 0 ? [{ type: 'actions', elements: buttons }] : [];
-      await client.chat.postMessage({
-        channel: thread.channelId,
-        thread_ts: thread.threadTs, // say() alone would post top-level
-        text: escapeMrkdwn(chunk.slice(0, 300)), // notification fallback
-        blocks: [{ type: 'markdown', text: chunk }, ...actions],
-        unfurl_links: false,
-        unfurl_media: false,
-      });
+        last && buttons.length > 0 ? [{ type: 'actions', elements: buttons }] : [];
+      const tail = last ? footer : [];
+      const markdownBlock: KnownBlock = { type: 'markdown', text: chunk };
+      const short = escapeMrkdwn(chunk.slice(0, 300));
+      const tables = markdownWithTables(chunk);
+      const attempts: { text: string; blocks: KnownBlock[] }[] = [
+        ...(tables ? [{ text: escapeMrkdwn(chunk), blocks: [...tables, ...actions, ...tail] }] : []),
+        ...(tail.length > 0 ? [{ text: short, blocks: [markdownBlock, ...actions, ...tail] }] : []),
+        { text: short, blocks: [markdownBlock, ...actions] },
+      ];
+      for (const [n, attempt] of attempts.entries()) {
+        try {
+          await postBlocks(thread, attempt.text, attempt.blocks);
+          break;
+        } catch (err) {
+          if (slackErrorCode(err) !== 'invalid_blocks' || n === attempts.length - 1) throw err;
+          log.warn(
+            { code: 'invalid_blocks', attempt: n },
+            'Slack refused a block; posting the part more plainly',
+          );
+        }
+      }
+    }
+  }
+
+  async function postBlocks(thread: ThreadRef, text: string, blocks: KnownBlock[]): Promise<void> {
+    await client.chat.postMessage({
+      channel: thread.channelId,
+      thread_ts: thread.threadTs, // say() alone would post top-level
+      text, // notification fallback
+      blocks,
+      unfurl_links: false,
+      unfurl_media: false,
+    });
+  }
+
+  /**
+   * A CSV or TSV output shown as a data table above its uploaded file (every output file is still posted, so it can
+   * be downloaded): whole when it fits Slack's limits, else its first rows, captioned as such.
+   */
+  async function showTableOutput(msg: ThreadMessage, output: OutputFile, allowed: string[]): Promise<void> {
+    const delimiter = TABLE_OUTPUT_DELIMITER[extensionOf(output.fileName)];
+    if (!delimiter || output.bytes.length > MAX_TABLE_OUTPUT_BYTES) return;
+    const text = sanitise(output.bytes.toString('utf8'), allowed);
+    const { table, totalRows } = parseCsv(text, { maxRows: DATA_TABLE_LIMITS.maxRows, delimiter });
+    const name = slackFileName(output.fileName);
+    const fits = dataTable(table, name);
+    if (!fits) return;
+    const whole = fits.rows === totalRows;
+    if (!whole) fits.block.caption = `${name}: first ${fits.rows} of ${plural(totalRows, 'row')}`;
+    const shown = { header: table.header, rows: table.rows.slice(0, fits.rows) };
+    const fallback = `**${fileNameMarkdown(output.fileName)}**${whole ? '' : ` (first ${fits.rows} of ${plural(totalRows, 'row')})`}\n${toMarkdownTable(shown)}`;
+    try {
+      await postBlocks(msg, escapeMrkdwn(fallback), [fits.block]);
+    } catch (err) {
+      log.warn({ code: slackErrorCode(err) }, 'could not show an output as a table');
     }
   }
 
@@ -73,7 +141,8 @@ export function createSlackReplier(client: WebClient, log: Logger): Replier {
       await react(msg, WORKING_REACTION, true);
       await react(msg, OUTCOME_REACTION[outcome]);
     },
-    progress: (msg, existingTs) => startProgress(client, msg, log, existingTs),
+    progress: (msg, existingTs) =>
+      startProgress(client, msg, log, existingTs, () => stoppedByUser(messageKeyValue(msg))),
     notice: (thread, markdown) => post(thread, sanitise(markdown, [])),
     async failure(msg, markdown) {
       await post(msg, sanitise(markdown, []), [
@@ -87,7 +156,10 @@ export function createSlackReplier(client: WebClient, log: Logger): Replier {
         ...(answer.runs.length > 0 ? [button(ACTIONS.showCode, 'Show code', answer.turnId)] : []),
         ...(answer.retryable ? [button(ACTIONS.retry, 'Retry', messageKeyValue(msg))] : []),
       ];
-      await post(msg, sanitise(composeAnswer(answer), answer.allowedUserIds), buttons);
+      await post(msg, sanitise(composeAnswer(answer), answer.allowedUserIds), buttons, [
+        feedbackBlock(answer.turnId, messageKeyValue(msg)),
+      ]);
+      for (const output of answer.outputs) await showTableOutput(msg, output, answer.allowedUserIds);
       if (answer.outputs.length === 0) return;
       // Images first so charts lead; one upload message for all files of the turn.
       const ordered = [...answer.outputs].sort(

@@ -1,6 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { createAuditLog } from './audit.js';
 import type { Db } from './db.js';
+import { createFeedbackStore } from './feedback.js';
 import { createFileStore } from './files.js';
 import { createHealthProbe } from './health.js';
 import { createHistoryStore } from './history.js';
@@ -29,6 +30,8 @@ export function createStore(db: Db) {
     usage: createUsageStore(db),
     /** One row per question and per refusal; numbers and ids only. */
     audit,
+    /** 👍/👎 on answers. */
+    feedback: createFeedbackStore(db),
     /** Whether the database can be written now (a probe write, cached for a few seconds). */
     health: createHealthProbe(db),
     /** Runs `fn` in one write transaction: every write in it lands, or none does. */

@@ -121,4 +121,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_team_at ON audit (team_id, at);
   CREATE INDEX audit_thread ON audit (team_id, channel_id, thread_ts);
   `,
+  // 9: 👍/👎 on answers, one rating per person and turn (a second click replaces it); no message text.
+  `
+  CREATE TABLE feedback (
+    turn_id     TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    rating      TEXT NOT NULL CHECK (rating IN ('up', 'down')),
+    thread_key  TEXT NOT NULL,                       -- team:channel:thread_ts, for per-workspace counts
+    created_at  INTEGER NOT NULL,                    -- ms
+    PRIMARY KEY (turn_id, user_id)
+  ) STRICT;
+  CREATE INDEX feedback_thread ON feedback (thread_key);
+  `,
 ];

@@ -100,3 +100,11 @@ export const GOVERNANCE = {
   turnCeiling: (cap: string) =>
     `✂️ I cut this answer short: the question reached the ${cap} limit per question (MAX_TURN_USD), so Claude was not continued. The answer may be incomplete.`,
 } as const;
+
+/** What the bot says, to the clicker only, when someone rates an answer. */
+export const FEEDBACK = {
+  up: 'Thanks for the 👍, noted.',
+  down: 'Thanks for telling me. 👎 noted.',
+  downRetry: 'Thanks for telling me. 👎 noted. Want me to try this question again?',
+  notSaved: 'Sorry, I could not save your rating just now.',
+} as const;

@@ -29,6 +29,11 @@ describe('npm run demo', () => {
     expect(html).toContain(`${growth[0]!.region} grew fastest`);
     expect(html).toMatch(/⚠️ <strong>1 of 2 code runs failed<\/strong>/);
     expect(html).toContain('This thread: 3 answers');
+    // The answer's table is Slack's native data table, and every answer carries 👍/👎.
+    expect(html).toMatch(
+      new RegExp(`<table class="data-table"><caption>[^<]*</caption>.*<td>${byRegion[0]!.region}</td>`),
+    );
+    expect(html).toContain('<span class="button feedback" title="Buttons are inert in this demo">👍</span>');
     expect(html).toContain(escaped(BANNER));
     // Self-contained: nothing fetched from elsewhere, no script.
     expect(html).not.toMatch(/<script|<link|src="http|url\(/i);

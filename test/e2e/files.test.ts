@@ -134,7 +134,7 @@ describe('files in', () => {
 describe('charts and files out', () => {
   it('posts every chart and output file into the thread byte-identical, images first, then deletes them upstream', async () => {
     const png = randomBytes(4096);
-    const cleaned = csv(10);
+    const cleaned = csv(150); // over a data table's 100 rows, so it stays a file (its first rows shown as a table)
     const pngId = h.anthropic.addOutputFile('revenue_by_month.png', 'image/png', png);
     const csvId = h.anthropic.addOutputFile('cleaned.csv', 'text/csv', cleaned);
     h.anthropic.enqueue({

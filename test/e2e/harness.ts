@@ -60,6 +60,12 @@ export interface Harness {
     actionId: string,
     opts?: { user?: string; value?: string },
   ): Promise<{ status: number; body: string }>;
+  /** Clicks 👍 or 👎 of the feedback buttons (a `context_actions` block) on an answer, as `user`. */
+  rate(
+    message: PostedMessage,
+    rating: 'up' | 'down',
+    opts?: { user?: string },
+  ): Promise<{ status: number; body: string }>;
   /** Waits until the bot has posted in the thread and finished (its inbox is empty). */
   settle(): Promise<void>;
   restart(): Promise<void>;
@@ -199,6 +205,20 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
         blockActions(slack, message, actionId, opts.value ?? button!.value, opts.user ?? HUMAN),
       );
     },
+    rate(message, rating, opts = {}) {
+      const feedback = (message.blocks ?? [])
+        .flatMap((b) =>
+          (b as { type?: string }).type === 'context_actions'
+            ? (b as { elements: FeedbackElement[] }).elements
+            : [],
+        )
+        .find((e) => e.type === 'feedback_buttons');
+      if (!feedback) throw new Error(`no feedback buttons on message ${message.ts}`);
+      const side = rating === 'up' ? feedback.positive_button : feedback.negative_button;
+      return h.interact(
+        blockActions(slack, message, feedback.action_id, side.value, opts.user ?? HUMAN, 'feedback_buttons'),
+      );
+    },
     async settle() {
       const deadline = Date.now() + 15_000;
       await new Promise((r) => setTimeout(r, 30));
@@ -306,8 +326,18 @@ export function markdownPosts(messages: PostedMessage[]): PostedMessage[] {
 /** The progress message(s) of a thread. */
 export function progressPosts(messages: PostedMessage[]): PostedMessage[] {
   return messages.filter(
-    (m) => !(m.blocks ?? []).some((b) => (b as { type?: string }).type === 'markdown') && !m.files,
+    (m) =>
+      !(m.blocks ?? []).some((b) =>
+        ['markdown', 'data_table'].includes((b as { type?: string }).type ?? ''),
+      ) && !m.files,
   );
+}
+
+interface FeedbackElement {
+  type: string;
+  action_id: string;
+  positive_button: { value: string };
+  negative_button: { value: string };
 }
 
 interface PostedButton {
@@ -330,6 +360,7 @@ function blockActions(
   actionId: string,
   value: string,
   user: string,
+  type: 'button' | 'feedback_buttons' = 'button',
 ) {
   const thread = message.thread_ts ? { thread_ts: message.thread_ts } : {};
   return {
@@ -364,7 +395,7 @@ function blockActions(
       {
         action_id: actionId,
         block_id: 'actions',
-        type: 'button',
+        type,
         value,
         action_ts: String(Date.now() / 1000),
       },

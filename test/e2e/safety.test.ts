@@ -105,7 +105,22 @@ describe('secrets in what the code printed and wrote', () => {
     expect(csv.filename).toBe('creds [redacted slack token].csv');
     expect(csv.title).toBe(csv.filename);
     expect(csv.bytes.toString()).toBe('system,key\ngithub,[redacted github token]\nwarehouse,none\n');
-    const image = h.slack.uploads.find((u) => u.filename !== csv.filename)!;
+    // A CSV this small is also shown as a Slack table: its caption and cells are redacted too.
+    const table = h
+      .thread(ts)
+      .flatMap((m) => m.blocks ?? [])
+      .find((b) => (b as { type?: string }).type === 'data_table') as {
+      caption: string;
+      rows: { text: string }[][];
+    };
+    expect(table.caption).toBe('creds [redacted slack token].csv');
+    expect(table.rows.map((r) => r.map((c) => c.text))).toEqual([
+      ['system', 'key'],
+      ['github', '[redacted github token]'],
+      ['warehouse', 'none'],
+    ]);
+    expect(JSON.stringify(h.thread(ts))).not.toMatch(TOKEN_PARTS);
+    const image = h.slack.uploads.find((u) => !u.filename.endsWith('.csv'))!;
     expect(image.filename).toBe('chartgnp.exe'); // the override is gone: it no longer reads "chartexe.png"
     expect(image.bytes).toEqual(png);
     expect(threadText(h.thread(ts))).toContain(

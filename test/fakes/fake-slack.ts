@@ -43,6 +43,8 @@ export interface PostedMessage {
   deleted?: boolean;
   /** Set on chat.startStream messages: true until chat.stopStream. */
   streaming?: boolean;
+  /** Set when the user pressed Slack's own stop on the stream: further appends and stops get `stopped_by_user`. */
+  stoppedByUser?: boolean;
 }
 
 export interface HostedFileOptions {
@@ -134,6 +136,13 @@ export interface FakeSlack {
   }): void;
   /** Answer the next `times` calls of `method` (or 'upload' for the upload_url POST) with a scripted response. */
   failNext(method: string, response: ScriptedResponse, times?: number): void;
+  /**
+   * The user presses Slack's own stop control on a streaming message: the stream ends, and the app's next
+   * chat.appendStream/stopStream on it fails with `stopped_by_user` (documented error of those methods).
+   */
+  stopStreamAsUser(channel: string, ts: string): void;
+  /** Block types this workspace refuses with `invalid_blocks` (a client or plan without them). */
+  unsupportedBlockTypes: Set<string>;
   close(): Promise<void>;
 }
 
@@ -157,6 +166,14 @@ const MAX_SECTION_FIELD_TEXT = 2000;
 const MAX_HEADER_TEXT = 150;
 const MAX_MARKDOWN_BLOCK_TEXT = 12_000;
 const MAX_TEXT = 40_000;
+// data_table (https://docs.slack.dev/reference/block-kit/blocks/data-table-block): a header plus 1–100 rows of
+// 1–20 cells each, all the same length, cell text ≥ 1 character, ≤ 10,000 characters across the cells of a table
+// and of a message, rich_text not in the header, caption required, page_size 1–100.
+const MAX_DATA_TABLE_ROWS = 101;
+const MAX_DATA_TABLE_COLUMNS = 20;
+const MAX_DATA_TABLE_CHARS = 10_000;
+// context_actions (@slack/types ContextActionsBlock): at most 5 elements, feedback_buttons or icon_button.
+const MAX_CONTEXT_ACTIONS = 5;
 
 // Parameters the WebClient serialises as JSON strings and the fake hands back parsed.
 const JSON_PARAMS = new Set([
@@ -269,6 +286,7 @@ export async function startFakeSlack(
   const reactionsByMessage = new Map<string, Set<string>>();
   const users = new Map<string, Reply>();
   const scripted = new Map<string, (ScriptedResponse & { remaining: number })[]>();
+  const unsupportedBlockTypes = new Set<string>();
 
   let tsCounter = 0;
   const nextTs = (): string => {
@@ -494,7 +512,7 @@ export async function startFakeSlack(
     'chat.postMessage': (p) => {
       const channel = str(p, 'channel');
       if (!channel) return fail('channel_not_found');
-      const content = checkContent(p);
+      const content = checkContent(p, unsupportedBlockTypes);
       if ('rejected' in content) return content.rejected;
       const threadTs = str(p, 'thread_ts');
       const message = post({
@@ -510,7 +528,7 @@ export async function startFakeSlack(
       const message = findMessage(str(p, 'channel'), str(p, 'ts'));
       if (message === undefined) return fail('message_not_found');
       if (message.streaming) return fail('streaming_state_conflict');
-      const content = checkContent(p);
+      const content = checkContent(p, unsupportedBlockTypes);
       if ('rejected' in content) return content.rejected;
       // Fields left out keep their previous value, as on Slack.
       if (content.text !== undefined) message.text = content.text;
@@ -537,7 +555,7 @@ export async function startFakeSlack(
     'chat.postEphemeral': (p) => {
       const missing = missingParams(p, 'channel', 'user');
       if (missing) return missing;
-      const content = checkContent(p);
+      const content = checkContent(p, unsupportedBlockTypes);
       if ('rejected' in content) return content.rejected;
       return { ok: true, message_ts: nextTs(), ...content.warnings };
     },
@@ -568,6 +586,7 @@ export async function startFakeSlack(
     'chat.appendStream': (p) => {
       const message = findMessage(str(p, 'channel'), str(p, 'ts'));
       if (message === undefined) return fail('message_not_found');
+      if (message.stoppedByUser) return fail('stopped_by_user');
       if (!message.streaming) return fail('message_not_in_streaming_state');
       return appendStreamText(message, p) ?? { ok: true, channel: message.channel, ts: message.ts };
     },
@@ -575,8 +594,9 @@ export async function startFakeSlack(
     'chat.stopStream': (p) => {
       const message = findMessage(str(p, 'channel'), str(p, 'ts'));
       if (message === undefined) return fail('message_not_found');
+      if (message.stoppedByUser) return fail('stopped_by_user');
       if (!message.streaming) return fail('message_not_in_streaming_state');
-      const blocks = checkBlocks(p.blocks);
+      const blocks = checkBlocks(p.blocks, unsupportedBlockTypes);
       if (blocks !== undefined && !Array.isArray(blocks)) return blocks;
       const error = appendStreamText(message, p);
       if (error) return error;
@@ -762,6 +782,13 @@ export async function startFakeSlack(
         profile: { real_name: name, display_name: name, team: TEAM_ID },
       });
     },
+    unsupportedBlockTypes,
+    stopStreamAsUser(channel, ts) {
+      const message = findMessage(channel, ts);
+      if (!message?.streaming) throw new Error(`no streaming message ${channel} ${ts}`);
+      message.streaming = false;
+      message.stoppedByUser = true;
+    },
     failNext: (method, response, times = 1) => {
       const queue = scripted.get(method) ?? [];
       queue.push({ ...response, remaining: times });
@@ -829,13 +856,13 @@ interface MessageContent {
  * Validates message content the way chat.postMessage/chat.update do. Text over 40k characters is accepted but
  * truncated with a `message_truncated` warning, as Slack does.
  */
-function checkContent(p: Params): MessageContent | { rejected: Reply } {
+function checkContent(p: Params, unsupported: ReadonlySet<string>): MessageContent | { rejected: Reply } {
   const text = str(p, 'text');
   const markdownText = str(p, 'markdown_text');
   if (markdownText !== undefined && (text !== undefined || p.blocks !== undefined)) {
     return { rejected: fail('markdown_text_conflict') };
   }
-  const blocks = checkBlocks(p.blocks);
+  const blocks = checkBlocks(p.blocks, unsupported);
   if (blocks !== undefined && !Array.isArray(blocks)) return { rejected: blocks };
   const body = text ?? markdownText;
   if (!body && !blocks?.length && p.attachments === undefined) return { rejected: fail('no_text') };
@@ -851,7 +878,7 @@ function checkContent(p: Params): MessageContent | { rejected: Reply } {
 }
 
 /** Returns the blocks when valid, an error reply when not, undefined when absent. */
-function checkBlocks(blocks: unknown): unknown[] | Reply | undefined {
+function checkBlocks(blocks: unknown, unsupported: ReadonlySet<string>): unknown[] | Reply | undefined {
   if (blocks === undefined) return undefined;
   // A value that was not valid JSON, or JSON that is not an array, stays unparsed/unusable.
   if (!Array.isArray(blocks)) return fail('invalid_blocks_format');
@@ -861,6 +888,7 @@ function checkBlocks(blocks: unknown): unknown[] | Reply | undefined {
       problems.push(`[ERROR] must be less than ${max + 1} characters [json-pointer:${pointer}]`);
     }
   };
+  let tableChars = 0;
   if (blocks.length > MAX_BLOCKS)
     problems.push(`[ERROR] no more than ${MAX_BLOCKS} items allowed [json-pointer:/blocks]`);
   blocks.forEach((block: unknown, i) => {
@@ -868,6 +896,8 @@ function checkBlocks(blocks: unknown): unknown[] | Reply | undefined {
     const at = `/blocks/${i}`;
     if (typeof b.type !== 'string')
       problems.push(`[ERROR] missing required field: type [json-pointer:${at}]`);
+    else if (unsupported.has(b.type))
+      problems.push(`[ERROR] unsupported type: ${b.type} [json-pointer:${at}/type]`);
     if (b.type === 'section') {
       if (typeof b.text === 'object') tooLong(b.text.text, MAX_SECTION_TEXT, `${at}/text/text`);
       if (Array.isArray(b.fields)) {
@@ -884,8 +914,97 @@ function checkBlocks(blocks: unknown): unknown[] | Reply | undefined {
     if (b.type === 'header' && typeof b.text === 'object')
       tooLong(b.text.text, MAX_HEADER_TEXT, `${at}/text/text`);
     if (b.type === 'markdown') tooLong(b.text, MAX_MARKDOWN_BLOCK_TEXT, `${at}/text`);
+    if (b.type === 'data_table') tableChars += checkDataTable(block as Params, at, problems);
+    if (b.type === 'context_actions') checkContextActions(block as Params, at, problems);
   });
+  if (tableChars > MAX_DATA_TABLE_CHARS)
+    problems.push(
+      `[ERROR] table cells of a message must be less than ${MAX_DATA_TABLE_CHARS + 1} characters [json-pointer:/blocks]`,
+    );
   return problems.length > 0 ? fail('invalid_blocks', problems) : blocks;
+}
+
+/** Checks one data_table block, adding its problems; returns the characters across its cells. */
+function checkDataTable(b: Params, at: string, problems: string[]): number {
+  if (typeof b.caption !== 'string')
+    problems.push(`[ERROR] missing required field: caption [json-pointer:${at}]`);
+  const pageSize = b.page_size;
+  if (
+    pageSize !== undefined &&
+    (!Number.isInteger(pageSize) || (pageSize as number) < 1 || (pageSize as number) > 100)
+  )
+    problems.push(`[ERROR] must be between 1 and 100 [json-pointer:${at}/page_size]`);
+  const rows = b.rows;
+  if (!Array.isArray(rows) || rows.length < 2 || rows.length > MAX_DATA_TABLE_ROWS) {
+    problems.push(`[ERROR] must have between 2 and ${MAX_DATA_TABLE_ROWS} items [json-pointer:${at}/rows]`);
+    return 0;
+  }
+  let chars = 0;
+  const width = Array.isArray(rows[0]) ? rows[0].length : -1;
+  rows.forEach((row: unknown, r) => {
+    if (
+      !Array.isArray(row) ||
+      row.length < 1 ||
+      row.length > MAX_DATA_TABLE_COLUMNS ||
+      row.length !== width
+    ) {
+      problems.push(
+        `[ERROR] rows must have the same number of 1 to ${MAX_DATA_TABLE_COLUMNS} cells [json-pointer:${at}/rows/${r}]`,
+      );
+      return;
+    }
+    row.forEach((cell: unknown, c) => {
+      const { type, text, value } = (cell ?? {}) as { type?: unknown; text?: unknown; value?: unknown };
+      const where = `${at}/rows/${r}/${c}`;
+      if (type === 'rich_text') {
+        if (r === 0)
+          problems.push(`[ERROR] rich_text is not allowed in the header row [json-pointer:${where}]`);
+        return;
+      }
+      if ((type !== 'raw_text' && type !== 'raw_number') || typeof text !== 'string' || text.length < 1) {
+        problems.push(
+          `[ERROR] must be a raw_text, raw_number or rich_text cell with text [json-pointer:${where}]`,
+        );
+        return;
+      }
+      if (type === 'raw_number' && typeof value !== 'number')
+        problems.push(`[ERROR] missing required field: value [json-pointer:${where}]`);
+      chars += text.length;
+    });
+  });
+  if (chars > MAX_DATA_TABLE_CHARS)
+    problems.push(
+      `[ERROR] table cells must be less than ${MAX_DATA_TABLE_CHARS + 1} characters [json-pointer:${at}/rows]`,
+    );
+  return chars;
+}
+
+/** Checks one context_actions block: up to 5 feedback_buttons / icon_button elements, feedback buttons whole. */
+function checkContextActions(b: Params, at: string, problems: string[]): void {
+  const elements = b.elements;
+  if (!Array.isArray(elements) || elements.length < 1 || elements.length > MAX_CONTEXT_ACTIONS) {
+    problems.push(
+      `[ERROR] must have between 1 and ${MAX_CONTEXT_ACTIONS} items [json-pointer:${at}/elements]`,
+    );
+    return;
+  }
+  elements.forEach((e: Params | null, i) => {
+    const where = `${at}/elements/${i}`;
+    if (e?.type === 'icon_button') return;
+    if (e?.type !== 'feedback_buttons') {
+      problems.push(`[ERROR] must be feedback_buttons or icon_button [json-pointer:${where}/type]`);
+      return;
+    }
+    for (const side of ['positive_button', 'negative_button']) {
+      const button = e[side] as { text?: { type?: unknown; text?: unknown }; value?: unknown } | undefined;
+      if (
+        button?.text?.type !== 'plain_text' ||
+        typeof button.text.text !== 'string' ||
+        typeof button.value !== 'string'
+      )
+        problems.push(`[ERROR] missing required field: text or value [json-pointer:${where}/${side}]`);
+    }
+  });
 }
 
 /**

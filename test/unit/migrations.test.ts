@@ -46,6 +46,7 @@ describe('openDatabase and migrate', () => {
       .map((r) => r.name);
     expect(tables).toEqual([
       'audit',
+      'feedback',
       'files',
       'health_probe',
       'history',

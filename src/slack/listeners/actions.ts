@@ -1,8 +1,10 @@
-import type { App, BlockButtonAction } from '@slack/bolt';
+import type { App, BlockAction, BlockButtonAction, FeedbackButtonsAction } from '@slack/bolt';
+import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import { parseMessageKey } from '../../domain.js';
+import { parseMessageKey, threadKeyOf } from '../../domain.js';
 import type { Logger } from '../../log.js';
-import { ACTIONS } from '../actions.js';
+import { FEEDBACK } from '../../text/wording.js';
+import { ACTIONS, button, parseFeedback } from '../actions.js';
 import type { AdminCheck } from '../admins.js';
 import { slackErrorCode } from '../errors.js';
 
@@ -12,6 +14,8 @@ export interface ActionDeps {
   /** Who asked the message a button acts on (from the inbox); undefined for a message the bot does not have. */
   askerOf: (channelId: string, messageTs: string) => string | undefined;
   isAdmin: AdminCheck;
+  /** Stores a 👍/👎 on an answer; the person's latest click wins. */
+  rate: (f: { turnId: string; userId: string; rating: 'up' | 'down'; threadKey: string }) => void;
   log: Logger;
 }
 
@@ -77,15 +81,53 @@ export function registerActions(app: App, deps: ActionDeps): void {
       }
     });
   });
+
+  // 👍/👎 under an answer: anyone in the channel may rate; acknowledged to the clicker only, and a 👎 from the
+  // person who asked offers Retry (the Retry button itself checks who clicks).
+  app.action<BlockAction<FeedbackButtonsAction>>(ACTIONS.feedback, async ({ ack, action, body, client }) => {
+    await ack();
+    const click = parseFeedback(action.value ?? '');
+    const key = click && parseMessageKey(click.messageKey);
+    const teamId = body.team?.id ?? body.user.team_id;
+    if (!click || !key || key.channelId !== body.channel?.id || !teamId) return;
+    const user = body.user.id;
+    const threadTs = body.message?.thread_ts ?? key.messageTs;
+    try {
+      deps.rate({
+        turnId: click.turnId,
+        userId: user,
+        rating: click.rating,
+        threadKey: threadKeyOf({ teamId, channelId: key.channelId, threadTs }),
+      });
+    } catch (err) {
+      deps.log.error({ err, action: 'feedback' }, 'could not store feedback');
+      await ephemeral(client, deps.log, body, key, FEEDBACK.notSaved);
+      return;
+    }
+    deps.log.info({ rating: click.rating, turnId: click.turnId }, 'answer rated');
+    let asker: string | undefined;
+    try {
+      asker = deps.askerOf(key.channelId, key.messageTs);
+    } catch {
+      asker = undefined; // no Retry offered; the rating is stored
+    }
+    if (click.rating === 'down' && asker === user) {
+      await ephemeral(client, deps.log, body, key, FEEDBACK.downRetry, [
+        { type: 'section', text: { type: 'mrkdwn', text: FEEDBACK.downRetry } },
+        { type: 'actions', elements: [button(ACTIONS.retry, 'Retry', click.messageKey, 'primary')] },
+      ]);
+    } else await ephemeral(client, deps.log, body, key, FEEDBACK[click.rating]);
+  });
 }
 
 /** A note only the clicking user sees, in the button's thread. */
 async function ephemeral(
   client: WebClient,
   log: Logger,
-  body: BlockButtonAction,
+  body: BlockAction,
   key: MessageKey,
   text: string,
+  blocks?: KnownBlock[],
 ): Promise<void> {
   await client.chat
     .postEphemeral({
@@ -93,6 +135,7 @@ async function ephemeral(
       user: body.user.id,
       thread_ts: body.message?.thread_ts ?? key.messageTs,
       text,
+      ...(blocks && { blocks }),
     })
     .catch((err: unknown) => log.warn({ code: slackErrorCode(err) }, 'could not post ephemeral'));
 }

@@ -9,6 +9,8 @@ import { type AdminReport, buildHomeView } from '../home-view.js';
 export interface AppHomeDeps {
   reports: Reports;
   isAdmin: AdminCheck;
+  /** 👍/👎 counts of one workspace's answers. */
+  feedbackCounts: (teamId: string) => { up: number; down: number };
   log: Logger;
   /** Spend against the budgets: the workspace's for admins, the viewer's own for everyone else. */
   spend?: {
@@ -48,6 +50,7 @@ async function publishHome(
       usage: deps.reports.usageByChannel(who.teamId),
       failures: deps.reports.recentFailures(who.teamId, RECENT_FAILURES),
       spend: deps.spend?.overview(who.teamId),
+      feedback: deps.feedbackCounts(who.teamId),
     };
   }
   const own = admin ? undefined : deps.spend?.own(who.teamId, who.userId, false);

@@ -4,7 +4,7 @@
  * Asked over IPC to send one signed event to a URL, it answers with the round-trip time in milliseconds.
  */
 import { performance } from 'node:perf_hooks';
-import { sendEvent } from '../test/fakes/fake-slack.js';
+import { sendEvent } from '../test/support/fakes/fake-slack.js';
 
 export interface AckRequest {
   url: string;

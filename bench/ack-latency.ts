@@ -24,9 +24,9 @@ import { boltLogger } from '../src/slack/bolt-logger.js';
 import { toThreadMessage } from '../src/slack/listeners/thread-message.js';
 import { openDatabase } from '../src/store/db.js';
 import { createInbox } from '../src/store/inbox.js';
-import { startFakeAnthropic } from '../test/fakes/fake-anthropic.js';
-import { loadFixture, startFakeSlack } from '../test/fakes/fake-slack.js';
-import { freePort } from '../test/fakes/free-port.js';
+import { startFakeAnthropic } from '../test/support/fakes/fake-anthropic.js';
+import { loadFixture, startFakeSlack } from '../test/support/fakes/fake-slack.js';
+import { freePort } from '../test/support/fakes/free-port.js';
 import type { AckReply, AckRequest } from './ack-client.js';
 import { note, percentile } from './stats.js';
 

@@ -21,9 +21,9 @@ import { createBot } from '../src/bot.js';
 import { loadConfig } from '../src/config.js';
 import { messageKeyValue } from '../src/domain.js';
 import { createLogger } from '../src/log.js';
-import { startFakeAnthropic } from '../test/fakes/fake-anthropic.js';
-import { loadFixture, sendEvent, startFakeSlack } from '../test/fakes/fake-slack.js';
-import { freePort } from '../test/fakes/free-port.js';
+import { startFakeAnthropic } from '../test/support/fakes/fake-anthropic.js';
+import { loadFixture, sendEvent, startFakeSlack } from '../test/support/fakes/fake-slack.js';
+import { freePort } from '../test/support/fakes/free-port.js';
 import { MB, note, percentile } from './stats.js';
 
 const SIGNING_SECRET = 'bench-signing-secret-0123456789';

@@ -12,7 +12,7 @@
  */
 import type { CacheMode } from '../src/claude/analyst.js';
 import { billedInputUnits, noTokens, type TokenUsage, totalInputTokens } from '../src/pricing.js';
-import { blocks, startHarness } from '../test/e2e/harness.js';
+import { blocks, startHarness } from '../test/support/harness.js';
 import { note } from './stats.js';
 
 const MINUTE = 60_000;

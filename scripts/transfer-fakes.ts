@@ -12,8 +12,8 @@
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { startFakeAnthropic } from '../test/fakes/fake-anthropic.js';
-import { startFakeSlack } from '../test/fakes/fake-slack.js';
+import { startFakeAnthropic } from '../test/support/fakes/fake-anthropic.js';
+import { startFakeSlack } from '../test/support/fakes/fake-slack.js';
 
 const megabytes = Number(process.argv[2] ?? '200');
 if (!Number.isFinite(megabytes) || megabytes <= 0) throw new Error(`bad size: ${process.argv[2]}`);

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import Anthropic, { APIError, toFile } from '@anthropic-ai/sdk';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type FakeAnthropic, startFakeAnthropic } from './fakes/fake-anthropic.js';
+import { type FakeAnthropic, startFakeAnthropic } from './support/fakes/fake-anthropic.js';
 
 const MODEL = 'claude-opus-5-5';
 const TOOLS: Anthropic.ToolUnion[] = [{ type: 'code_execution_20260521', name: 'code_execution' }];

@@ -10,7 +10,7 @@ import {
   sendEvent,
   signSlackRequest,
   startFakeSlack,
-} from './fakes/fake-slack.js';
+} from './support/fakes/fake-slack.js';
 
 const CHANNEL = 'C07DATATEAM';
 const ROOT_TS = '1795788300.123459'; // thread A root in the fixtures

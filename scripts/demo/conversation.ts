@@ -2,7 +2,7 @@
  * The scripted conversation, played through signed Slack events exactly as the e2e tests do: the bot, its Slack
  * client, store and file pipeline are real; only Claude's side is scripted (see replies.ts).
  */
-import { CHANNEL, type Harness, HUMAN } from '../../test/e2e/harness.js';
+import { CHANNEL, type Harness, HUMAN } from '../../test/support/harness.js';
 import { drawBarChart } from './chart.js';
 import { fastestGrowth, forecast, revenueByRegion } from './replies.js';
 import { analyse, generateSales, money, toCsv, YEAR } from './sales.js';

@@ -3,8 +3,9 @@
  * the written answer. Every printed number comes from `SalesAnalysis`, i.e. from the rows of the uploaded CSV, and
  * stdout is laid out the way pandas prints, so the thread reads like a real run.
  */
-import { blocks } from '../../test/e2e/harness.js';
-import type { ScriptedReply } from '../../test/fakes/fake-anthropic.js';
+
+import type { ScriptedReply } from '../../test/support/fakes/fake-anthropic.js';
+import { blocks } from '../../test/support/harness.js';
 import { money, REGIONS, type SalesAnalysis, YEAR } from './sales.js';
 
 type MessageReply = Extract<ScriptedReply, { kind: 'message' }>;

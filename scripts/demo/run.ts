@@ -5,7 +5,7 @@
  */
 import { relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { startHarness } from '../../test/e2e/harness.js';
+import { startHarness } from '../../test/support/harness.js';
 import { playConversation } from './conversation.js';
 import { writeThreadHtml } from './render.js';
 

@@ -2,7 +2,7 @@
  * The thread as a person saw it, collected from what the fake Slack recorded. The fake hands out the bot's ts values
  * from its own clock, so they cannot be merged with people's messages by ts: the recorder keeps arrival order instead.
  */
-import type { FakeSlack } from '../../test/fakes/fake-slack.js';
+import type { FakeSlack } from '../../test/support/fakes/fake-slack.js';
 
 export interface DemoFile {
   name: string;

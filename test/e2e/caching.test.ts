@@ -1,8 +1,8 @@
 import Anthropic, { APIError } from '@anthropic-ai/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
 import { billedInputUnits, estimateCost } from '../../src/pricing.js';
-import { type FakeAnthropic, startFakeAnthropic } from '../fakes/fake-anthropic.js';
-import { blocks, type Harness, startHarness, threadText } from './harness.js';
+import { type FakeAnthropic, startFakeAnthropic } from '../support/fakes/fake-anthropic.js';
+import { blocks, type Harness, startHarness, threadText } from '../support/harness.js';
 
 const MINUTE = 60_000;
 const TOOLS: Anthropic.ToolUnion[] = [{ type: 'code_execution_20260521', name: 'code_execution' }];

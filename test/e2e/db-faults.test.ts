@@ -20,10 +20,10 @@ import { loadConfig } from '../../src/config.js';
 import { threadKeyOf } from '../../src/domain.js';
 import { createLogger } from '../../src/log.js';
 import { ACTIONS } from '../../src/slack/actions.js';
-import { startFakeAnthropic } from '../fakes/fake-anthropic.js';
-import { loadFixture, startFakeSlack } from '../fakes/fake-slack.js';
-import { startFakeSocketMode } from '../fakes/fake-socket-mode.js';
-import { freePort } from '../fakes/free-port.js';
+import { startFakeAnthropic } from '../support/fakes/fake-anthropic.js';
+import { loadFixture, startFakeSlack } from '../support/fakes/fake-slack.js';
+import { startFakeSocketMode } from '../support/fakes/fake-socket-mode.js';
+import { freePort } from '../support/fakes/free-port.js';
 import {
   buttonsOf,
   CHANNEL,
@@ -35,7 +35,7 @@ import {
   startHarness,
   textReply,
   threadText,
-} from './harness.js';
+} from '../support/harness.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 let h: Harness | undefined;

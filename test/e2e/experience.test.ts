@@ -10,7 +10,7 @@ import {
   startHarness,
   textReply,
   threadText,
-} from './harness.js';
+} from '../support/harness.js';
 
 let h: Harness;
 beforeEach(async () => {

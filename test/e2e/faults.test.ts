@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeAnthropic } from '../fakes/fake-anthropic.js';
-import { loadFixture, sendEvent, startFakeSlack } from '../fakes/fake-slack.js';
-import { freePort } from '../fakes/free-port.js';
-import { spawnBot } from './child-bot.js';
+import { spawnBot } from '../support/child-bot.js';
+import { startFakeAnthropic } from '../support/fakes/fake-anthropic.js';
+import { loadFixture, sendEvent, startFakeSlack } from '../support/fakes/fake-slack.js';
+import { freePort } from '../support/fakes/free-port.js';
 import {
   blocks,
   CHANNEL,
@@ -19,7 +19,7 @@ import {
   startHarness,
   textReply,
   threadText,
-} from './harness.js';
+} from '../support/harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {

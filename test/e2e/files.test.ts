@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { blocks, CHANNEL, type Harness, startHarness, textReply, threadText } from './harness.js';
+import { blocks, CHANNEL, type Harness, startHarness, textReply, threadText } from '../support/harness.js';
 
 let h: Harness;
 beforeEach(async () => {

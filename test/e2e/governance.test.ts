@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadFixture } from '../fakes/fake-slack.js';
+import { loadFixture } from '../support/fakes/fake-slack.js';
 import {
   blocks,
   CHANNEL,
@@ -9,7 +9,7 @@ import {
   OTHER_HUMAN,
   startHarness,
   threadText,
-} from './harness.js';
+} from '../support/harness.js';
 
 const OTHER_CHANNEL = 'C09ELSEWHR1';
 

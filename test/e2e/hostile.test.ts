@@ -16,10 +16,10 @@ import type Anthropic from '@anthropic-ai/sdk';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTempFiles } from '../../src/files/temp.js';
-import { startFakeAnthropic } from '../fakes/fake-anthropic.js';
-import { loadFixture, sendEvent, startFakeSlack } from '../fakes/fake-slack.js';
-import { freePort } from '../fakes/free-port.js';
-import { spawnBot } from './child-bot.js';
+import { spawnBot } from '../support/child-bot.js';
+import { startFakeAnthropic } from '../support/fakes/fake-anthropic.js';
+import { loadFixture, sendEvent, startFakeSlack } from '../support/fakes/fake-slack.js';
+import { freePort } from '../support/fakes/free-port.js';
 import {
   buttonsOf,
   CHANNEL,
@@ -31,7 +31,7 @@ import {
   startHarness,
   textReply,
   threadText,
-} from './harness.js';
+} from '../support/harness.js';
 import {
   bigJsonObject,
   commaLine,
@@ -42,7 +42,7 @@ import {
   sharedStringFlood,
   sheetFlood,
   unclosedTags,
-} from './hostile-files.js';
+} from '../support/hostile-files.js';
 
 const questionOf = (req: Anthropic.MessageCreateParams) =>
   JSON.stringify(req.messages.at(-1)?.content).match(/Question from Slack user \w+:\\n([^"]*)/)?.[1];

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { threadKeyOf } from '../../src/domain.js';
-import { loadFixture, type PostedMessage } from '../fakes/fake-slack.js';
+import { loadFixture, type PostedMessage } from '../support/fakes/fake-slack.js';
 import {
   blocks,
   CHANNEL,
@@ -12,7 +12,7 @@ import {
   startHarness,
   textReply,
   threadText,
-} from './harness.js';
+} from '../support/harness.js';
 
 let h: Harness;
 beforeEach(async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nbformatErrors } from '../nbformat.js';
-import { blocks, type Harness, startHarness, threadText } from './harness.js';
+import { blocks, type Harness, startHarness, threadText } from '../support/harness.js';
+import { nbformatErrors } from '../support/nbformat.js';
 
 let h: Harness;
 afterEach(async () => {

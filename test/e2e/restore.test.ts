@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ScriptedReply } from '../fakes/fake-anthropic.js';
-import { blocks, type Harness, startHarness, textReply, threadText } from './harness.js';
+import type { ScriptedReply } from '../support/fakes/fake-anthropic.js';
+import { blocks, type Harness, startHarness, textReply, threadText } from '../support/harness.js';
 
 let h: Harness;
 let sandbox: string;

@@ -4,7 +4,7 @@
  * by the wrong person.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PostedMessage, SlackCall } from '../fakes/fake-slack.js';
+import type { PostedMessage, SlackCall } from '../support/fakes/fake-slack.js';
 import {
   blocks,
   buttonsOf,
@@ -17,7 +17,7 @@ import {
   startHarness,
   textReply,
   threadText,
-} from './harness.js';
+} from '../support/harness.js';
 
 // Fake credentials in real shapes.
 const SLACK_TOKEN = 'xoxb-2468013579-1357924680-AbCdEfGhIjKlMnOpQrStUvWx';

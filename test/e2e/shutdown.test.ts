@@ -3,10 +3,10 @@ import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAnthropic } from '../fakes/fake-anthropic.js';
-import { loadFixture, sendEvent, startFakeSlack } from '../fakes/fake-slack.js';
-import { freePort } from '../fakes/free-port.js';
-import { textReply } from './harness.js';
+import { startFakeAnthropic } from '../support/fakes/fake-anthropic.js';
+import { loadFixture, sendEvent, startFakeSlack } from '../support/fakes/fake-slack.js';
+import { freePort } from '../support/fakes/free-port.js';
+import { textReply } from '../support/harness.js';
 
 /**
  * SIGTERM sent to exactly what an operator runs: `npm start`, `npm run start:dist` and the production

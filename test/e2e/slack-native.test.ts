@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { threadKeyOf } from '../../src/domain.js';
 import { GREETING, SUGGESTED_PROMPTS } from '../../src/slack/listeners/assistant.js';
 import { CODE_NOT_STORED } from '../../src/slack/listeners/show-code.js';
-import { loadFixture } from '../fakes/fake-slack.js';
+import { loadFixture } from '../support/fakes/fake-slack.js';
 import {
   blocks,
   buttonsOf,
@@ -16,7 +16,7 @@ import {
   OTHER_HUMAN,
   startHarness,
   threadText,
-} from './harness.js';
+} from '../support/harness.js';
 
 const DM = 'D08CSVDM01X';
 

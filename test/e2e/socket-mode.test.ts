@@ -5,11 +5,11 @@ import { expect, it } from 'vitest';
 import { createBot } from '../../src/bot.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { startFakeAnthropic } from '../fakes/fake-anthropic.js';
-import { loadFixture, startFakeSlack } from '../fakes/fake-slack.js';
-import { startFakeSocketMode } from '../fakes/fake-socket-mode.js';
-import { freePort } from '../fakes/free-port.js';
-import { CHANNEL, fakeBotEnv, nextTs, textReply, threadText } from './harness.js';
+import { startFakeAnthropic } from '../support/fakes/fake-anthropic.js';
+import { loadFixture, startFakeSlack } from '../support/fakes/fake-slack.js';
+import { startFakeSocketMode } from '../support/fakes/fake-socket-mode.js';
+import { freePort } from '../support/fakes/free-port.js';
+import { CHANNEL, fakeBotEnv, nextTs, textReply, threadText } from '../support/harness.js';
 
 it('in Socket Mode (SLACK_APP_TOKEN set) acks events over the WebSocket and answers in the thread', async () => {
   const slack = await startFakeSlack();

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeAnthropicOptions, startFakeAnthropic } from '../fakes/fake-anthropic.js';
-import { type FakeSlack, startFakeSlack } from '../fakes/fake-slack.js';
-import { freePort } from '../fakes/free-port.js';
-import { type ChildBot, spawnBot } from './child-bot.js';
-import { type Harness, startHarness, textReply } from './harness.js';
+import { type ChildBot, spawnBot } from '../support/child-bot.js';
+import { type FakeAnthropicOptions, startFakeAnthropic } from '../support/fakes/fake-anthropic.js';
+import { type FakeSlack, startFakeSlack } from '../support/fakes/fake-slack.js';
+import { freePort } from '../support/fakes/free-port.js';
+import { type Harness, startHarness, textReply } from '../support/harness.js';
 
 const children: ChildBot[] = [];
 const cleanups: (() => unknown)[] = [];

@@ -15,7 +15,7 @@ import { profileIsolated } from '../../src/files/profile/isolated.js';
 import { createTempFiles } from '../../src/files/temp.js';
 import { openDatabase } from '../../src/store/db.js';
 import { createProfilingMarks } from '../../src/store/profiling.js';
-import { plainCsv, sharedStringFlood } from '../e2e/hostile-files.js';
+import { plainCsv, sharedStringFlood } from '../support/hostile-files.js';
 
 let dir: string;
 beforeAll(async () => {

@@ -10,7 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DataProfile, formatReceipt, profileFile } from '../../src/files/profile/index.js';
-import { bin, type Field, int, list, listHeader, parquetFile, struct, T, varint } from './thrift-builder.js';
+import {
+  bin,
+  type Field,
+  int,
+  list,
+  listHeader,
+  parquetFile,
+  struct,
+  T,
+  varint,
+} from '../support/thrift-builder.js';
 
 let dir: string;
 let counter = 0;

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DataProfile, profileFile } from '../../src/files/profile/index.js';
 import { attributes, type XmlHandler, XmlTokenizer } from '../../src/files/profile/xml.js';
-import { type Deflated, deflatedRepeat, MAIN_NS, REL_NS, workbook, zip } from './xlsx-builder.js';
+import { type Deflated, deflatedRepeat, MAIN_NS, REL_NS, workbook, zip } from '../support/xlsx-builder.js';
 
 let dir: string;
 let counter = 0;

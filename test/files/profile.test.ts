@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataKind } from '../../src/files/formats.js';
 import { type DataProfile, formatReceipt, profileFile } from '../../src/files/profile/index.js';
-import { bin, type Field, int, list, parquetFile, struct, T } from './thrift-builder.js';
-import { MAIN_NS, workbook } from './xlsx-builder.js';
+import { bin, type Field, int, list, parquetFile, struct, T } from '../support/thrift-builder.js';
+import { MAIN_NS, workbook } from '../support/xlsx-builder.js';
 
 let dir: string;
 let counter = 0;

@@ -18,8 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteFile, downloadOutputFile, uploadInputFile } from '../../src/claude/files.js';
 import { checkSlackFile } from '../../src/files/policy.js';
 import { downloadSlackFile, type FileDownloadErrorCode } from '../../src/slack/download.js';
-import { type FakeAnthropic, startFakeAnthropic } from '../fakes/fake-anthropic.js';
-import { type FakeSlack, startFakeSlack } from '../fakes/fake-slack.js';
+import { type FakeAnthropic, startFakeAnthropic } from '../support/fakes/fake-anthropic.js';
+import { type FakeSlack, startFakeSlack } from '../support/fakes/fake-slack.js';
 
 const MB = 1024 * 1024;
 

@@ -4,8 +4,8 @@ import { buildNotebook, type NotebookOutput, notebookJson } from '../../src/clau
 import { isExploratory, recordedTurns } from '../../src/claude/recorded.js';
 import type { HistoryEntry } from '../../src/domain.js';
 import { notebookTitle } from '../../src/notebook-export.js';
-import { blocks } from '../e2e/harness.js';
-import { nbformatErrors } from '../nbformat.js';
+import { blocks } from '../support/harness.js';
+import { nbformatErrors } from '../support/nbformat.js';
 
 const SECRET = 'sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789';
 

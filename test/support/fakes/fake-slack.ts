@@ -194,7 +194,7 @@ const LOGIN_PAGE =
 type Params = Record<string, unknown>;
 type Reply = Record<string, unknown>;
 
-const fixtureDir = new URL('../fixtures/slack/', import.meta.url);
+const fixtureDir = new URL('../../fixtures/slack/', import.meta.url);
 
 /** A fresh (deep) copy of test/fixtures/slack/<name>.json. */
 // biome-ignore lint/suspicious/noExplicitAny: fixtures are arbitrary JSON and tests index into them freely

@@ -5,7 +5,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { type Bot, createBot } from '../../src/bot.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { type FakeAnthropic, startFakeAnthropic } from '../fakes/fake-anthropic.js';
+import { type FakeAnthropic, startFakeAnthropic } from './fakes/fake-anthropic.js';
 import {
   type FakeSlack,
   loadFixture,
@@ -13,8 +13,8 @@ import {
   sendEvent,
   signSlackRequest,
   startFakeSlack,
-} from '../fakes/fake-slack.js';
-import { freePort } from '../fakes/free-port.js';
+} from './fakes/fake-slack.js';
+import { freePort } from './fakes/free-port.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 export const CHANNEL = 'C07DATATEAM';

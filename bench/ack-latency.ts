@@ -27,10 +27,10 @@ import { createInbox } from '../src/store/inbox.js';
 import { startFakeAnthropic } from '../test/support/fakes/fake-anthropic.js';
 import { loadFixture, startFakeSlack } from '../test/support/fakes/fake-slack.js';
 import { freePort } from '../test/support/fakes/free-port.js';
+import { fakeBotEnv, SIGNING_SECRET } from '../test/support/harness.js';
 import type { AckReply, AckRequest } from './ack-client.js';
 import { note, percentile } from './stats.js';
 
-const SIGNING_SECRET = 'bench-signing-secret-0123456789';
 const CLIENT = fileURLToPath(new URL('./ack-client.ts', import.meta.url));
 
 export interface AckLatencyOptions {
@@ -79,17 +79,13 @@ export async function runAckLatency(opts: AckLatencyOptions): Promise<AckLatency
   const anthropic = await startFakeAnthropic();
   const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-bench-ack-'));
   const [botPort, barePort, inboxPort] = [await freePort(), await freePort(), await freePort()];
-  const config = loadConfig({
-    SLACK_BOT_TOKEN: slack.botToken,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: slack.apiUrl,
-    ANTHROPIC_API_KEY: 'sk-ant-bench-key',
-    ANTHROPIC_BASE_URL: anthropic.url,
-    ANTHROPIC_MAX_RETRIES: '0',
-    PORT: String(botPort),
-    DATABASE_PATH: join(dir, 'bot.db'),
-    LOG_LEVEL: 'silent',
-  });
+  const config = loadConfig(
+    fakeBotEnv(
+      { slack, anthropic },
+      { port: botPort, dir },
+      { ANTHROPIC_MAX_RETRIES: '0', LOG_LEVEL: 'silent' },
+    ),
+  );
   const log = createLogger(config.LOG_LEVEL);
   const bot = await createBot(config, log);
 

@@ -24,9 +24,8 @@ import { createLogger } from '../src/log.js';
 import { startFakeAnthropic } from '../test/support/fakes/fake-anthropic.js';
 import { loadFixture, sendEvent, startFakeSlack } from '../test/support/fakes/fake-slack.js';
 import { freePort } from '../test/support/fakes/free-port.js';
+import { fakeBotEnv, SIGNING_SECRET } from '../test/support/harness.js';
 import { MB, note, percentile } from './stats.js';
-
-const SIGNING_SECRET = 'bench-signing-secret-0123456789';
 
 export interface AckUnderProfileOptions {
   megabytes: number;
@@ -80,19 +79,18 @@ export async function runAckUnderProfile(opts: AckUnderProfileOptions): Promise<
   const anthropic = await startFakeAnthropic({ storeBytes: false });
   const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-bench-profile-'));
   const port = await freePort();
-  const config = loadConfig({
-    SLACK_BOT_TOKEN: slack.botToken,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: slack.apiUrl,
-    ANTHROPIC_API_KEY: 'sk-ant-bench-key',
-    ANTHROPIC_BASE_URL: anthropic.url,
-    ANTHROPIC_MAX_RETRIES: '0',
-    PORT: String(port),
-    DATABASE_PATH: join(dir, 'bot.db'),
-    MAX_FILE_MB: '500',
-    PROFILE_TIMEOUT_SECONDS: String(opts.profileTimeoutSeconds),
-    LOG_LEVEL: 'silent',
-  });
+  const config = loadConfig(
+    fakeBotEnv(
+      { slack, anthropic },
+      { port, dir },
+      {
+        ANTHROPIC_MAX_RETRIES: '0',
+        MAX_FILE_MB: '500',
+        PROFILE_TIMEOUT_SECONDS: String(opts.profileTimeoutSeconds),
+        LOG_LEVEL: 'silent',
+      },
+    ),
+  );
   const bot = await createBot(config, createLogger(config.LOG_LEVEL));
   const url = `http://127.0.0.1:${port}/slack/events`;
   const template = loadFixture('app_mention_top_level');

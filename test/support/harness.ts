@@ -99,19 +99,18 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-e2e-'));
   const dbPath = join(dir, 'bot.db');
   const port = await freePort();
-  const config = loadConfig({
-    SLACK_BOT_TOKEN: slack.botToken,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: slack.apiUrl,
-    SLACK_MAX_RETRIES: '1',
-    ANTHROPIC_API_KEY: 'sk-ant-test-key',
-    ANTHROPIC_BASE_URL: anthropic.url,
-    ANTHROPIC_MAX_RETRIES: '0',
-    PORT: String(port),
-    DATABASE_PATH: dbPath,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    ...env,
-  });
+  const config = loadConfig(
+    fakeBotEnv(
+      { slack, anthropic },
+      { port, dir },
+      {
+        SLACK_MAX_RETRIES: '1',
+        ANTHROPIC_MAX_RETRIES: '0',
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+        ...env,
+      },
+    ),
+  );
   const log = createLogger(config.LOG_LEVEL);
   let bot: Bot;
   try {

@@ -24,6 +24,7 @@ import { boltLogger } from '../src/slack/bolt-logger.js';
 import { toThreadMessage } from '../src/slack/listeners/thread-message.js';
 import { openDatabase } from '../src/store/db.js';
 import { createInbox } from '../src/store/inbox.js';
+import { sqliteSql } from '../src/store/sqlite.js';
 import { startFakeAnthropic } from '../test/support/fakes/fake-anthropic.js';
 import { loadFixture, startFakeSlack } from '../test/support/fakes/fake-slack.js';
 import { freePort } from '../test/support/fakes/free-port.js';
@@ -106,7 +107,7 @@ export async function runAckLatency(opts: AckLatencyOptions): Promise<AckLatency
   const bare = bareApp(barePort);
   bare.event('app_mention', async () => undefined);
   const inboxDb = openDatabase(join(dir, 'inbox-only.db'));
-  const inbox = createInbox(inboxDb);
+  const inbox = createInbox(sqliteSql(inboxDb));
   const inboxOnly = bareApp(inboxPort);
   inboxOnly.event('app_mention', async ({ event, body, context }) => {
     const msg = toThreadMessage(event, {
@@ -114,7 +115,7 @@ export async function runAckLatency(opts: AckLatencyOptions): Promise<AckLatency
       botUserId: context.botUserId ?? '',
       eventId: body.event_id,
     });
-    if (!msg || !inbox.accept(msg)) throw new Error('the inbox-only app did not record the event');
+    if (!msg || !(await inbox.accept(msg))) throw new Error('the inbox-only app did not record the event');
   });
 
   const botUrl = `http://127.0.0.1:${botPort}/slack/events`;
@@ -172,7 +173,9 @@ export async function runAckLatency(opts: AckLatencyOptions): Promise<AckLatency
       if (i === opts.warmupRounds - 1) note(`ack latency: warmed up with ${opts.warmupRounds} rounds`);
     }
     const turnsDone = (
-      bot.store.db.prepare(`SELECT COUNT(*) AS n FROM inbox WHERE status = 'done'`).get() as { n: number }
+      bot.store.sql.sqlite!.prepare(`SELECT COUNT(*) AS n FROM inbox WHERE status = 'done'`).get() as {
+        n: number;
+      }
     ).n;
     return {
       rounds: opts.rounds,

@@ -105,7 +105,7 @@ export async function runAckUnderProfile(opts: AckUnderProfileOptions): Promise<
       event_time: Math.floor(Date.now() / 1000),
     };
   };
-  const status = bot.store.db.prepare<[string], { status: string }>(
+  const status = bot.store.sql.sqlite!.prepare<[string], { status: string }>(
     'SELECT status FROM inbox WHERE message_ts = ?',
   );
   /** Sends one event, times its ack, then waits for its turn (only its own: the upload's turn may still run). */
@@ -119,7 +119,7 @@ export async function runAckUnderProfile(opts: AckUnderProfileOptions): Promise<
     return ms;
   };
   const profiling = () =>
-    (bot.store.db.prepare('SELECT COUNT(*) AS n FROM profiling').get() as { n: number }).n > 0;
+    (bot.store.sql.sqlite!.prepare('SELECT COUNT(*) AS n FROM profiling').get() as { n: number }).n > 0;
   /** `count` events one after another, each turn finished before the next; stops early when `until` fails. */
   const phase = async (count: number, until: () => boolean = () => true): Promise<number[]> => {
     const samples: number[] = [];

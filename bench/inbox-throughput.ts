@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import type { ThreadMessage } from '../src/domain.js';
 import { openDatabase } from '../src/store/db.js';
 import { createInbox } from '../src/store/inbox.js';
+import { sqliteSql } from '../src/store/sqlite.js';
 import { median } from './stats.js';
 
 export interface InboxThroughputOptions {
@@ -39,13 +40,17 @@ export interface InboxThroughputResult {
   directory: string;
 }
 
-export function runInboxThroughput(opts: InboxThroughputOptions): InboxThroughputResult {
+export async function runInboxThroughput(opts: InboxThroughputOptions): Promise<InboxThroughputResult> {
   const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-bench-inbox-'));
   const fileDb = openDatabase(join(dir, 'inbox.db'));
   const fullDb = openDatabase(join(dir, 'inbox-full.db'), { synchronous: 'FULL' });
   const memoryDb = openDatabase(':memory:');
   try {
-    const sides = { file: createInbox(fileDb), full: createInbox(fullDb), memory: createInbox(memoryDb) };
+    const sides = {
+      file: createInbox(sqliteSql(fileDb)),
+      full: createInbox(sqliteSql(fullDb)),
+      memory: createInbox(sqliteSql(memoryDb)),
+    };
     let counter = 0;
     const batch = (n: number): ThreadMessage[] =>
       Array.from({ length: n }, () => {
@@ -64,24 +69,25 @@ export function runInboxThroughput(opts: InboxThroughputOptions): InboxThroughpu
           eventId: `Ev0INBOX${String(counter).padStart(7, '0')}`,
         };
       });
-    const acceptAll = (side: keyof typeof sides, messages: ThreadMessage[]): number => {
+    const acceptAll = async (side: keyof typeof sides, messages: ThreadMessage[]): Promise<number> => {
       const inbox = sides[side];
       const started = performance.now();
       for (const m of messages) {
-        if (!inbox.accept(m)) throw new Error(`message ${m.messageTs} was not accepted by the ${side} inbox`);
+        if (!(await inbox.accept(m)))
+          throw new Error(`message ${m.messageTs} was not accepted by the ${side} inbox`);
       }
       return ((performance.now() - started) * 1000) / messages.length;
     };
 
-    acceptAll('file', batch(opts.warmup));
-    acceptAll('full', batch(opts.fullPerRound));
-    acceptAll('memory', batch(opts.warmup));
+    await acceptAll('file', batch(opts.warmup));
+    await acceptAll('full', batch(opts.fullPerRound));
+    await acceptAll('memory', batch(opts.warmup));
     const us = { file: [] as number[], full: [] as number[], memory: [] as number[] };
     const order = ['file', 'full', 'memory'] as const;
     for (let r = 0; r < opts.rounds; r++) {
       for (let i = 0; i < order.length; i++) {
         const side = order[(r + i) % order.length]!;
-        us[side].push(acceptAll(side, batch(side === 'full' ? opts.fullPerRound : opts.perRound)));
+        us[side].push(await acceptAll(side, batch(side === 'full' ? opts.fullPerRound : opts.perRound)));
       }
     }
     return {

@@ -60,7 +60,7 @@ if (selected('transfer')) {
 }
 if (selected('inbox')) {
   console.error(`\n[3/4] inbox writes: ${INBOX.rounds} rounds × ${INBOX.perRound} accept() per database`);
-  inbox = runInboxThroughput(INBOX);
+  inbox = await runInboxThroughput(INBOX);
 }
 if (selected('profile')) {
   console.error(

@@ -67,11 +67,12 @@ export async function createBot(config: Config, log: Logger) {
     log,
   });
 
-  const db = openDatabase(config.DATABASE_PATH, {
-    busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS,
-    synchronous: config.SQLITE_SYNCHRONOUS,
-  });
-  const store = createStore(db);
+  const store = createStore(
+    openDatabase(config.DATABASE_PATH, {
+      busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS,
+      synchronous: config.SQLITE_SYNCHRONOUS,
+    }),
+  );
 
   let intake: ReturnType<typeof createIntake> | undefined;
   const worker = createWorker({
@@ -105,9 +106,16 @@ export async function createBot(config: Config, log: Logger) {
         path: '/healthz',
         method: ['GET'],
         handler: (_req, res) => {
-          const report = health.report();
-          res.writeHead(report.ok ? 200 : 503, { 'content-type': 'application/json' });
-          res.end(JSON.stringify(report));
+          void health.report().then(
+            (report) => {
+              res.writeHead(report.ok ? 200 : 503, { 'content-type': 'application/json' });
+              res.end(JSON.stringify(report));
+            },
+            (err: unknown) => {
+              log.error({ err }, '/healthz failed');
+              res.writeHead(500).end();
+            },
+          );
         },
       },
     ],
@@ -255,7 +263,7 @@ export async function createBot(config: Config, log: Logger) {
         { mode: socketMode ? 'socket' : 'http', port: config.PORT, model: config.ANTHROPIC_MODEL },
         'slack-analyst started',
       );
-      intake!.resume();
+      await intake!.resume();
       retention = startRetention({ store, files, retentionDays: config.RETENTION_DAYS, log });
     },
     /** Forgets threads idle past RETENTION_DAYS now (also runs at start and hourly). */
@@ -275,7 +283,7 @@ export async function createBot(config: Config, log: Logger) {
         await Promise.race([worker.drain(), new Promise((r) => setTimeout(r, 2_000).unref())]);
         log.warn({ pending: worker.pending }, 'stopped with turns in flight; they resume on the next start');
       }
-      db.close();
+      await store.close();
     },
   };
 }
@@ -283,10 +291,10 @@ export type Bot = Awaited<ReturnType<typeof createBot>>;
 
 /** "Show code": the code runs of one stored answer, read from its thread's history only. */
 function turnRuns(store: Store): TurnRuns {
-  return (threadKey, turnId) => {
-    const entries = store.history
-      .list(threadKey)
-      .filter((e) => e.turnId === turnId && e.message.role === 'assistant');
+  return async (threadKey, turnId) => {
+    const entries = (await store.history.list(threadKey)).filter(
+      (e) => e.turnId === turnId && e.message.role === 'assistant',
+    );
     if (entries.length === 0) return undefined;
     return collectRuns(
       entries.flatMap((e) =>

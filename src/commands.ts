@@ -28,7 +28,7 @@ export interface CommandDeps {
   replier: Replier;
   files: Pick<FileGateway, 'deleteFile' | 'removeLocalCopies' | 'fetchOutput'>;
   /** Queues a finished message again; false when it is already queued or running. */
-  retry: (channelId: string, messageTs: string) => boolean;
+  retry: (channelId: string, messageTs: string) => Promise<boolean>;
   /** Workspace admins may retry anyone's question; everyone else only their own. */
   isAdmin: (userId: string) => Promise<boolean>;
   prices: Prices;
@@ -49,19 +49,19 @@ export async function runCommand(
       break;
     case 'reset': {
       // The next question restores the sandbox: its recorded steps are re-run first (see restore.ts).
-      store.threads.setContainer(threadKey, null, null);
-      const files = store.files.list(threadKey).length;
-      const steps = threadReplayPlan(store, threadKey).steps.length;
+      await store.threads.setContainer(threadKey, null, null);
+      const files = (await store.files.list(threadKey)).length;
+      const steps = (await threadReplayPlan(store, threadKey)).steps.length;
       await replier.notice(msg, steps > 0 ? COMMAND.resetRestoring(steps, files) : COMMAND.reset(files));
       break;
     }
     case 'reset clean': {
-      store.threads.startClean(threadKey);
-      await replier.notice(msg, COMMAND.reset(store.files.list(threadKey).length));
+      await store.threads.startClean(threadKey);
+      await replier.notice(msg, COMMAND.reset((await store.files.list(threadKey)).length));
       break;
     }
     case 'usage': {
-      const t = store.usage.threadTotals(threadKey);
+      const t = await store.usage.threadTotals(threadKey);
       const minutes = t.turnsWithCode * MIN_CONTAINER_MINUTES;
       const cost = estimateCost(deps.prices, t.tokens, minutes);
       const cached =
@@ -81,7 +81,7 @@ export async function runCommand(
       break;
     }
     case 'retry': {
-      const failed = store.inbox.lastFailed(threadKey);
+      const failed = await store.inbox.lastFailed(threadKey);
       if (!failed) {
         await replier.notice(msg, COMMAND.nothingToRetry);
         break;
@@ -90,7 +90,7 @@ export async function runCommand(
         await replier.notice(msg, COMMAND.notYoursToRetry);
         break;
       }
-      deps.retry(failed.channelId, failed.messageTs);
+      await deps.retry(failed.channelId, failed.messageTs);
       await replier.notice(msg, COMMAND.retrying(failed.message.text));
       break;
     }

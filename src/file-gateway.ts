@@ -46,7 +46,7 @@ export function createFileGateway(opts: FileGatewayOptions): FileGateway {
 
   /** The receipt's profile, off the event loop and within limits; rejects only when `signal` aborts. */
   async function profile(slackFileId: string, path: string, kind: DataKind, signal: AbortSignal) {
-    if (!opts.profiling.begin(slackFileId)) {
+    if (!(await opts.profiling.begin(slackFileId))) {
       log.warn({ slackFileId }, 'not profiling a file whose profiling stopped the bot before');
       return unprofiled(kind, SKIPPED_NOTE);
     }
@@ -55,7 +55,7 @@ export function createFileGateway(opts: FileGatewayOptions): FileGateway {
       if (!result.ok) log.warn({ slackFileId, reason: result.reason }, 'could not profile an input file');
       return result.profile;
     } finally {
-      opts.profiling.end(slackFileId);
+      await opts.profiling.end(slackFileId);
     }
   }
 

@@ -112,7 +112,7 @@ export function createBudgetCheck(deps: BudgetDeps) {
       for (const l of limits) {
         if (l.cap === undefined) continue;
         const { start, end } = l.period(at);
-        const spent = deps.store.audit.spent({ teamId: msg.teamId, since: start, ...l.scope });
+        const spent = await deps.store.audit.spent({ teamId: msg.teamId, since: start, ...l.scope });
         if (spent >= l.cap) {
           return {
             reason: l.reason,
@@ -123,7 +123,7 @@ export function createBudgetCheck(deps: BudgetDeps) {
       return null;
     },
     /** This month's spend of a workspace against each budget, its top users and channels, what was turned away. */
-    overview(teamId: string): SpendOverview {
+    async overview(teamId: string): Promise<SpendOverview> {
       const at = now();
       const month = utcMonth(at).start;
       const { audit } = deps.store;
@@ -131,25 +131,25 @@ export function createBudgetCheck(deps: BudgetDeps) {
       const budgetLines: SpendOverview['budgets'] = [
         {
           label: 'Workspace, this month',
-          spentUsd: audit.spent({ teamId, since: month }),
+          spentUsd: await audit.spent({ teamId, since: month }),
           capUsd: budgets.workspaceMonthlyUsd,
         },
         {
           label: 'Busiest channel, this month',
-          spentUsd: highest(audit.top('channel', teamId, month, 1)),
+          spentUsd: highest(await audit.top('channel', teamId, month, 1)),
           capUsd: budgets.channelMonthlyUsd,
         },
         {
           label: 'Busiest person, today',
-          spentUsd: highest(audit.top('user', teamId, utcDay(at).start, 1)),
+          spentUsd: highest(await audit.top('user', teamId, utcDay(at).start, 1)),
           capUsd: budgets.userDailyUsd,
         },
       ];
       return {
         budgets: budgetLines,
-        topUsers: audit.top('user', teamId, month),
-        topChannels: audit.top('channel', teamId, month),
-        recent: audit.recentTurnedAway(teamId).map((e) => ({
+        topUsers: await audit.top('user', teamId, month),
+        topChannels: await audit.top('channel', teamId, month),
+        recent: (await audit.recentTurnedAway(teamId)).map((e) => ({
           channelId: e.channelId,
           userId: e.userId,
           at: e.at,
@@ -159,11 +159,11 @@ export function createBudgetCheck(deps: BudgetDeps) {
       };
     },
     /** One person's spend today against their daily limit (none for admins). */
-    own(teamId: string, userId: string, admin: boolean): OwnUsage {
+    async own(teamId: string, userId: string, admin: boolean): Promise<OwnUsage> {
       const today = utcDay(now()).start;
       return {
-        questionsToday: deps.store.audit.questionsSince(teamId, userId, today),
-        spentTodayUsd: deps.store.audit.spent({ teamId, userId, since: today }),
+        questionsToday: await deps.store.audit.questionsSince(teamId, userId, today),
+        spentTodayUsd: await deps.store.audit.spent({ teamId, userId, since: today }),
         dailyCapUsd: admin ? undefined : budgets.userDailyUsd,
       };
     },

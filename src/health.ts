@@ -9,7 +9,7 @@ export interface HealthDeps {
   probeSlack(): Promise<CheckResult<unknown>>;
   probeAnthropic(signal: AbortSignal): Promise<CheckResult<unknown>>;
   /** The store's own (cached) write probe: full, read-only and locked all fail it. */
-  database(): DatabaseHealth;
+  database(): Promise<DatabaseHealth>;
   queue(): { pending: number; active: number; max: number };
   intervalMs: number;
   log: Logger;
@@ -67,8 +67,8 @@ export function startHealth(deps: HealthDeps) {
 
   return {
     refresh,
-    report(): HealthReport {
-      const database = deps.database().status;
+    async report(): Promise<HealthReport> {
+      const database = (await deps.database()).status;
       const q = deps.queue();
       const full = q.pending >= q.max;
       return {

@@ -49,13 +49,13 @@ export function createIntake(deps: IntakeDeps) {
   const running = new Map<string, AbortController>();
 
   /**
-   * Synchronous and fast: runs before Slack gets its ack. Returns whether the message was taken. Throws when
+   * Fast (one transaction, awaited before Slack gets its ack). Resolves to whether the message was taken. Throws when
    * the message cannot be recorded (database locked past SQLITE_BUSY_TIMEOUT_MS, full, read-only): in HTTP
    * mode Bolt then answers Slack with a 500 and Slack delivers the event again later.
    */
-  function receive(msg: ThreadMessage): boolean {
+  async function receive(msg: ThreadMessage): Promise<boolean> {
     try {
-      return take(msg);
+      return await take(msg);
     } catch (err) {
       const fault = databaseFault(err);
       log.error(
@@ -70,15 +70,15 @@ export function createIntake(deps: IntakeDeps) {
     }
   }
 
-  function take(msg: ThreadMessage): boolean {
+  async function take(msg: ThreadMessage): Promise<boolean> {
     const threadKey = threadKeyOf(msg);
-    if (!msg.addressed && !store.threads.get(threadKey)) {
+    if (!msg.addressed && !(await store.threads.get(threadKey))) {
       return false; // human chatter in a thread the bot was never asked into
     }
     const refusal = deps.access?.(msg);
     if (refusal) {
       // Recorded once per message, so Slack's retries and the mention's twin get no second reply.
-      if (audit(msg, 'refused', refusal.reason)) {
+      if (await audit(msg, 'refused', refusal.reason)) {
         log.info({ threadKey, eventId: msg.eventId, reason: refusal.reason }, 'question refused');
         void notice(msg, refusal.text);
       }
@@ -86,12 +86,12 @@ export function createIntake(deps: IntakeDeps) {
     }
     const busy = deps.worker.pending >= deps.maxQueued;
     // One transaction: a failed write leaves no half-recorded message that would turn Slack's retry into a duplicate.
-    const accepted = store.atomically(() => {
+    const accepted = await store.atomically(async (tx) => {
       // Dedupe before touching the thread: a late twin of a `forget` must not bring the thread back.
-      if (!store.inbox.accept(msg)) return false;
-      if (msg.addressed) store.threads.ensure({ ...msg, threadKey, toolVersion: deps.toolVersion });
+      if (!(await tx.inbox.accept(msg))) return false;
+      if (msg.addressed) await tx.threads.ensure({ ...msg, threadKey, toolVersion: deps.toolVersion });
       // Kept as failed, so `retry` can pick it up once things calm down.
-      if (busy) store.inbox.markFailed(msg.channelId, msg.messageTs, 'busy');
+      if (busy) await tx.inbox.markFailed(msg.channelId, msg.messageTs, 'busy');
       return true;
     });
     if (!accepted) {
@@ -117,14 +117,14 @@ export function createIntake(deps: IntakeDeps) {
     try {
       let outcome: TurnOutcome;
       try {
-        store.inbox.markRunning(msg.channelId, msg.messageTs);
+        await store.inbox.markRunning(msg.channelId, msg.messageTs);
         if (command) outcome = await deps.runCommand(msg, command);
         else {
           const over = await deps.overBudget?.(msg);
           if (over) {
             log.info({ threadKey: threadKeyOf(msg), reason: over.reason }, 'question over budget');
-            audit(msg, 'over_budget', over.reason);
-            record(msg, 'failed', 'over_budget');
+            await audit(msg, 'over_budget', over.reason);
+            await record(msg, 'failed', 'over_budget');
             return notice(msg, over.text);
           }
           outcome = await deps.runTurn(msg, AbortSignal.any([timeout, shutdown.signal, stop.signal]));
@@ -132,7 +132,7 @@ export function createIntake(deps: IntakeDeps) {
       } catch (err) {
         // Which signal fired says what happened; any other error is a crash, never an abort.
         if (shutdown.signal.aborted) {
-          record(msg, 'queued'); // picked up again on the next start
+          await record(msg, 'queued'); // picked up again on the next start
           return;
         }
         outcome = stop.signal.aborted
@@ -160,7 +160,7 @@ export function createIntake(deps: IntakeDeps) {
           : outcome.status === 'answered'
             ? undefined
             : outcome.status;
-      audit(msg, AUDIT_OUTCOME[outcome.status], reason, spend);
+      await audit(msg, AUDIT_OUTCOME[outcome.status], reason, spend);
     }
     switch (outcome.status) {
       case 'answered':
@@ -168,11 +168,11 @@ export function createIntake(deps: IntakeDeps) {
       case 'failed':
         return record(msg, 'failed', outcome.code);
       case 'stopped':
-        record(msg, 'failed', 'stopped');
+        await record(msg, 'failed', 'stopped');
         return report(msg, INTAKE.stopped);
       case 'timed_out':
         log.error({ threadKey: threadKeyOf(msg), eventId: msg.eventId, timedOut: true }, 'turn failed');
-        record(msg, 'failed', 'timeout');
+        await record(msg, 'failed', 'timeout');
         return report(msg, INTAKE.timedOut(formatDuration(deps.turnTimeoutMs)));
       case 'crashed': {
         const { error: err } = outcome;
@@ -182,7 +182,11 @@ export function createIntake(deps: IntakeDeps) {
           'turn failed',
         );
         // A crash that is not the database's is stored by its error's name, for the App Home.
-        record(msg, 'failed', fault ? `database ${fault}` : err instanceof Error ? err.name : 'unknown');
+        await record(
+          msg,
+          'failed',
+          fault ? `database ${fault}` : err instanceof Error ? err.name : 'unknown',
+        );
         return report(msg, fault ? INTAKE.couldNotFinish(faultReason(fault)) : INTAKE.crashed);
       }
     }
@@ -192,9 +196,14 @@ export function createIntake(deps: IntakeDeps) {
    * One audit row. Never throws (it runs on error paths too); false when not written, or when it is a refusal
    * already recorded for this message.
    */
-  function audit(msg: ThreadMessage, outcome: AuditOutcome, reason?: string, spend?: TurnSpend): boolean {
+  async function audit(
+    msg: ThreadMessage,
+    outcome: AuditOutcome,
+    reason?: string,
+    spend?: TurnSpend,
+  ): Promise<boolean> {
     try {
-      return store.audit.record({
+      return await store.audit.record({
         at: Date.now(),
         teamId: msg.teamId,
         channelId: msg.channelId,
@@ -216,7 +225,7 @@ export function createIntake(deps: IntakeDeps) {
   }
 
   /** Outcomes that could not be written (database failing), by message key, tried again until they land. */
-  const unrecorded = new Map<string, () => void>();
+  const unrecorded = new Map<string, () => Promise<unknown>>();
   let recordTimer: NodeJS.Timeout | undefined;
 
   /**
@@ -224,12 +233,12 @@ export function createIntake(deps: IntakeDeps) {
    * hide the failure it caused. An outcome that cannot be written is retried in the background; if the process
    * stops first, the row is still open and the restart logic runs it once more (its answer was not saved).
    */
-  function record(
+  async function record(
     msg: ThreadMessage,
     status: 'queued' | 'done' | 'failed',
     /** A FailureCode, or for a crash that is not the database's, its error's name. */
     error: FailureCode | (string & {}) | null = null,
-  ): void {
+  ): Promise<void> {
     const { channelId, messageTs } = msg;
     const write = () =>
       status === 'failed'
@@ -240,28 +249,28 @@ export function createIntake(deps: IntakeDeps) {
     const key = messageKeyValue(msg);
     unrecorded.delete(key);
     try {
-      write();
+      await write();
     } catch (err) {
       log.error(
         { err, fault: databaseFault(err), threadKey: threadKeyOf(msg), eventId: msg.eventId, status },
         'could not record how a message ended; retrying in the background',
       );
       unrecorded.set(key, write);
-      recordTimer ??= setInterval(recordPending, RECORD_RETRY_MS).unref();
+      recordTimer ??= setInterval(() => void recordPending(), RECORD_RETRY_MS).unref();
     }
   }
 
-  function recordPending(): void {
+  async function recordPending(): Promise<void> {
     for (const [key, write] of unrecorded) {
-      if (!store.db.open) break;
+      if (!store.isOpen()) break;
       try {
-        write();
+        await write();
         unrecorded.delete(key);
       } catch {
         break; // still failing; the next tick tries again
       }
     }
-    if (unrecorded.size > 0 && store.db.open) return;
+    if (unrecorded.size > 0 && store.isOpen()) return;
     if (unrecorded.size > 0) {
       log.warn(
         { count: unrecorded.size },
@@ -281,17 +290,17 @@ export function createIntake(deps: IntakeDeps) {
   }
 
   /** The Retry button and `retry`: runs a finished or failed message again, once per click. */
-  function retry(channelId: string, messageTs: string): boolean {
-    recordPending(); // an outcome still waiting to be written would make the message look "running"
+  async function retry(channelId: string, messageTs: string): Promise<boolean> {
+    await recordPending(); // an outcome still waiting to be written would make the message look "running"
     try {
-      const item = store.inbox.requeue(channelId, messageTs);
+      const item = await store.inbox.requeue(channelId, messageTs);
       if (item) deps.worker.enqueue(item.message);
       return Boolean(item);
     } catch (err) {
       const fault = databaseFault(err);
       if (!fault) throw err;
       log.error({ err, fault, channelId, messageTs }, 'could not queue a retry');
-      const item = store.inbox.get(channelId, messageTs);
+      const item = await store.inbox.get(channelId, messageTs);
       if (item) void notice(item.message, INTAKE.cannotRetryYet(faultReason(fault)));
       return true; // handled: not "already being answered"
     }
@@ -318,15 +327,15 @@ export function createIntake(deps: IntakeDeps) {
    * After a crash or deploy: queued messages run; a turn whose answer was already stored is not run
    * again but flagged (its reply may be partial); a turn interrupted too often is failed visibly.
    */
-  function resume(): number {
-    const open = store.inbox.open();
+  async function resume(): Promise<number> {
+    const open = await store.inbox.open();
     for (const item of open) {
       const { message: msg } = item;
       if (item.saved) {
-        record(msg, 'failed', 'interrupted');
+        await record(msg, 'failed', 'interrupted');
         void report(msg, INTAKE.restartedWhilePosting);
       } else if (item.status === 'running' && item.attempts >= MAX_ATTEMPTS) {
-        record(msg, 'failed', 'interrupted');
+        await record(msg, 'failed', 'interrupted');
         void report(msg, INTAKE.interrupted(item.attempts));
       } else {
         if (item.status === 'running') {

@@ -14,12 +14,12 @@ export interface NotebookDeps {
 
 export async function exportNotebook(deps: NotebookDeps, msg: ThreadMessage): Promise<void> {
   const threadKey = threadKeyOf(msg);
-  const turns = recordedTurns(deps.store.history.list(threadKey));
+  const turns = recordedTurns(await deps.store.history.list(threadKey));
   if (turns.length === 0) {
     await deps.replier.notice(msg, COMMAND.nothingToExport);
     return;
   }
-  const inputFiles = deps.store.files.list(threadKey).map((f) => f.name);
+  const inputFiles = (await deps.store.files.list(threadKey)).map((f) => f.name);
   const steps = turns.flatMap((t) => t.steps.filter((s) => !s.run.failed));
   // Charts are embedded when their bytes can still be fetched (DELETE_OUTPUT_FILES=false keeps them).
   const ids = [...new Set(steps.flatMap((s) => s.run.outputFileIds))];

@@ -169,13 +169,13 @@ export interface Failure {
 /** Read-only reports for the App Home (admins), scoped to one workspace. */
 export interface Reports {
   /** Turns and tokens per channel of one workspace, biggest token users first. */
-  usageByChannel(teamId: string, limit?: number): ChannelUsage[];
+  usageByChannel(teamId: string, limit?: number): Promise<ChannelUsage[]>;
   /** The latest failed messages of one workspace. */
-  recentFailures(teamId: string, limit?: number): Failure[];
+  recentFailures(teamId: string, limit?: number): Promise<Failure[]>;
 }
 
 /** The code runs of one answer, for "Show code": read from that thread's history only; undefined when not there. */
-export type TurnRuns = (threadKey: string, turnId: string) => CodeRun[] | undefined;
+export type TurnRuns = (threadKey: string, turnId: string) => Promise<CodeRun[] | undefined>;
 
 /** How a question ended, as the audit log records it. */
 export type AuditOutcome = 'answered' | 'failed' | 'refused' | 'over_budget' | 'stopped';

@@ -193,10 +193,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     if (!existsSync(path)) throw new UsageError(`no database at ${path} (set DATABASE_PATH)`);
     const store = createStore(openDatabase(path));
     try {
-      const entries = store.audit.between(args.since, args.until);
+      const entries = await store.audit.between(args.since, args.until);
       process.stdout.write(render(summarise(entries, args.by), args.by, args.format));
     } finally {
-      store.db.close();
+      await store.close();
     }
   } catch (err) {
     process.stderr.write(`report failed: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -26,9 +26,9 @@ export interface Restore {
 }
 
 /** The thread's replay plan: its recorded steps since the last `reset clean`. */
-export function threadReplayPlan(store: Store, threadKey: string): ReplayPlan {
-  const from = store.threads.get(threadKey)?.replayFromSeq ?? 0;
-  return replayPlan(recordedTurns(store.history.list(threadKey).filter((e) => e.seq > from)));
+export async function threadReplayPlan(store: Store, threadKey: string): Promise<ReplayPlan> {
+  const from = (await store.threads.get(threadKey))?.replayFromSeq ?? 0;
+  return replayPlan(recordedTurns((await store.history.list(threadKey)).filter((e) => e.seq > from)));
 }
 
 /**
@@ -40,7 +40,7 @@ export async function prepareRestore(
   threadKey: string,
   signal: AbortSignal | undefined,
 ): Promise<Restore | undefined> {
-  const plan = threadReplayPlan(deps.store, threadKey);
+  const plan = await threadReplayPlan(deps.store, threadKey);
   if (plan.steps.length === 0) return undefined;
   let fileId: string;
   try {

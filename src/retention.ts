@@ -12,12 +12,12 @@ export interface ForgetDeps {
  * Returns how many files went.
  */
 export async function forgetThread(deps: ForgetDeps, threadKey: string): Promise<number> {
-  const files = deps.store.files.list(threadKey);
+  const files = await deps.store.files.list(threadKey);
   await Promise.allSettled([
     ...files.map((f) => deps.files.deleteFile(f.anthropicFileId)),
     deps.files.removeLocalCopies(threadKey),
   ]);
-  deps.store.forget(threadKey);
+  await deps.store.forget(threadKey);
   return files.length;
 }
 
@@ -28,7 +28,7 @@ export async function forgetThread(deps: ForgetDeps, threadKey: string): Promise
 export function startRetention(deps: ForgetDeps & { retentionDays: number; log: Logger }) {
   const sweep = async (): Promise<number> => {
     const cutoff = Date.now() - deps.retentionDays * 24 * 60 * 60 * 1000;
-    const stale = deps.store.threads.idleSince(cutoff);
+    const stale = await deps.store.threads.idleSince(cutoff);
     for (const threadKey of stale) await forgetThread(deps, threadKey);
     if (stale.length > 0)
       deps.log.info({ threads: stale.length, retentionDays: deps.retentionDays }, 'forgot idle threads');

@@ -75,11 +75,11 @@ export async function runTurn(
   // (after a restart or Retry) updates the message's earlier progress view instead of adding one.
   const progress =
     question || incoming.length > 0
-      ? await replier.progress(msg, store.inbox.progressTs(msg.channelId, msg.messageTs))
+      ? await replier.progress(msg, await store.inbox.progressTs(msg.channelId, msg.messageTs))
       : undefined;
   let ingested: Awaited<ReturnType<typeof ingestFiles>>;
   try {
-    if (progress?.ts) store.inbox.setProgressTs(msg.channelId, msg.messageTs, progress.ts);
+    if (progress?.ts) await store.inbox.setProgressTs(msg.channelId, msg.messageTs, progress.ts);
     ingested = await ingestFiles(deps, incoming, msg, threadKey, signal);
   } catch (err) {
     // An abort (the caller says which signal fired) or a database fault (the caller reports it); either way no
@@ -110,7 +110,7 @@ export async function runTurn(
   }
   const notices: string[] = [];
 
-  const files = store.files.list(threadKey);
+  const files = await store.files.list(threadKey);
   let result: AskOutcome;
   const askedCeiling = await deps.turnCeiling?.(msg);
   try {
@@ -127,7 +127,7 @@ export async function runTurn(
 
   const runs = collectRuns(result.assistantContent);
   const spend = spendOf(result.usage, runs);
-  const saveFault = saveTurn(deps, msg, { turnId, threadKey, files, runs, result }, log);
+  const saveFault = await saveTurn(deps, msg, { turnId, threadKey, files, runs, result }, log);
   if (result.restore) {
     notices.unshift(restoreNotice(result.restore, runs, files.length));
   } else if (result.containerReplaced) {
@@ -185,23 +185,23 @@ export async function runTurn(
  * one transaction, so it lands whole or not at all; the inbox row's saved_at is set in the same transaction.
  * Returns the database fault when it could not be written; any other error is a bug and propagates.
  */
-function saveTurn(
+async function saveTurn(
   deps: TurnDeps,
   msg: ThreadMessage,
   turn: { turnId: string; threadKey: string; files: ThreadFile[]; runs: CodeRun[]; result: AskOutcome },
   log: Logger,
-): DatabaseFault | undefined {
+): Promise<DatabaseFault | undefined> {
   const { store } = deps;
   const { turnId, threadKey, files, runs, result } = turn;
   try {
-    store.atomically(() => {
+    await store.atomically(async (tx) => {
       if (result.container) {
-        store.threads.setContainer(threadKey, result.container.id, result.container.expiresAt);
-        store.files.markAttached(threadKey, result.sentUploads, result.container.id);
+        await tx.threads.setContainer(threadKey, result.container.id, result.container.expiresAt);
+        await tx.files.markAttached(threadKey, result.sentUploads, result.container.id);
       }
-      store.usage.record({ turnId, threadKey, model: deps.model, ...result.usage, codeRuns: runs.length });
+      await tx.usage.record({ turnId, threadKey, model: deps.model, ...result.usage, codeRuns: runs.length });
       if (result.stopReason === 'refusal') return;
-      store.saveTurn(msg, threadKey, turnId, [
+      await tx.saveTurn(msg, threadKey, turnId, [
         {
           role: 'user',
           content: redactDeep(forHistory(result.userContent, [...files, ...restoreFile(result)])),
@@ -239,7 +239,7 @@ async function askClaude(
 ): Promise<AskOutcome> {
   const { store } = deps;
   const threadKey = threadKeyOf(msg);
-  const thread = store.threads.ensure({ ...msg, threadKey, toolVersion: deps.toolVersion });
+  const thread = await store.threads.ensure({ ...msg, threadKey, toolVersion: deps.toolVersion });
   // Containers end 30 days after creation: a day before, start a new one rather than fail mid-answer.
   const retiring =
     thread.containerCreatedAt !== null && Date.now() - thread.containerCreatedAt > MAX_CONTAINER_AGE_MS;
@@ -256,7 +256,7 @@ async function askClaude(
     ...uploads,
     ...(restore ? [restore.upload] : []),
   ];
-  const stored = store.history.list(threadKey);
+  const stored = await store.history.list(threadKey);
   const fitted = fitHistory(stored, deps.historyTokenBudget);
   const history = fitted.messages;
   const shortened = historyNotice(stored, deps.historyTokenBudget, fitted);
@@ -276,7 +276,7 @@ async function askClaude(
     ...(signal ? { signal } : {}),
     maxCostUsd,
     onContainerLost: async () => {
-      store.threads.setContainer(threadKey, null, null);
+      await store.threads.setContainer(threadKey, null, null);
       restore = await prepareRestore(deps, threadKey, signal);
       const reattach = [...uploadsFor(files, null), ...(restore ? [restore.upload] : [])];
       sentUploads = reattach.map((b) => b.file_id);
@@ -318,9 +318,9 @@ const SANDBOX_RESET_NOTE: Anthropic.TextBlockParam = {
  * earlier in it are taken in too.
  */
 async function newFiles(deps: TurnDeps, msg: ThreadMessage, threadKey: string): Promise<SlackFileRef[]> {
-  const known = new Set(deps.store.files.list(threadKey).map((f) => f.slackFileId));
+  const known = new Set((await deps.store.files.list(threadKey)).map((f) => f.slackFileId));
   const joinedLate =
-    msg.threadTs !== msg.messageTs && known.size === 0 && deps.store.history.isEmpty(threadKey);
+    msg.threadTs !== msg.messageTs && known.size === 0 && (await deps.store.history.isEmpty(threadKey));
   const earlier = joinedLate ? await deps.files.earlierFiles(msg, msg.messageTs) : [];
   const fresh: SlackFileRef[] = [];
   for (const file of [...earlier, ...msg.files]) {
@@ -346,7 +346,7 @@ async function ingestFiles(
     signal?.throwIfAborted();
     const r = await deps.files.ingest(file, msg, signal);
     if (r.ok) {
-      deps.store.files.add(threadKey, r.file);
+      await deps.store.files.add(threadKey, r.file);
       attached.push({ name: r.file.name, sizeBytes: r.file.sizeBytes });
       receipts.push(r.receipt);
     } else notices.push(TURN.fileRefused(fileNameMarkdown(r.name), r.reason));

@@ -1,6 +1,9 @@
 import type { AuditEntry, AuditOutcome } from '../ports.js';
 import { noTokens } from '../pricing.js';
-import type { Db } from './db.js';
+import type { Sql } from './sql.js';
+
+/** A question, as opposed to a refusal: what spend lists count. */
+const QUESTION = "CASE WHEN outcome NOT IN ('refused', 'over_budget') THEN 1 ELSE 0 END";
 
 interface Row {
   id: number;
@@ -37,72 +40,53 @@ export interface SpendScope {
  * The audit log: one row per question and per refusal, with numbers and ids only. Budgets and `npm run report`
  * read it; forgetting a thread keeps its rows but drops the file names.
  */
-export function createAuditLog(db: Db) {
-  const insert = db.prepare(
-    `INSERT OR IGNORE INTO audit (at, team_id, channel_id, thread_ts, message_ts, user_id, model, input_tokens,
-       output_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, container_minutes, cost_usd,
-       code_runs, failed_runs, files_json, outcome, reason)
-     VALUES (@at, @teamId, @channelId, @threadTs, @messageTs, @userId, @model, @input, @output, @cacheRead,
-       @write5m, @write1h, @containerMinutes, @costUsd, @codeRuns, @failedRuns, @files, @outcome, @reason)`,
-  );
-  const spend = db.prepare<
-    { teamId: string; channelId: string | null; userId: string | null; since: number },
-    { usd: number }
-  >(
-    `SELECT COALESCE(SUM(cost_usd), 0) AS usd FROM audit
-     WHERE team_id = @teamId AND at >= @since
-       AND (@channelId IS NULL OR channel_id = @channelId) AND (@userId IS NULL OR user_id = @userId)`,
-  );
-  const between = db.prepare<{ since: number; until: number }, Row>(
-    'SELECT * FROM audit WHERE at >= @since AND at < @until ORDER BY at, id',
-  );
-  const scrub = db.prepare<{ teamId: string; channelId: string; threadTs: string }>(
-    `UPDATE audit SET files_json = (
-       SELECT COALESCE(json_group_array(json_object('sizeBytes', json_extract(f.value, '$.sizeBytes'))), '[]')
-       FROM json_each(audit.files_json) AS f)
-     WHERE team_id = @teamId AND channel_id = @channelId AND thread_ts = @threadTs AND files_json != '[]'`,
-  );
-
+export function createAuditLog(sql: Sql) {
   const topBy = (column: 'user_id' | 'channel_id') =>
-    db.prepare<
-      { teamId: string; since: number; limit: number },
-      { id: string; usd: number; questions: number }
-    >(
-      `SELECT ${column} AS id, SUM(cost_usd) AS usd, SUM(outcome NOT IN ('refused', 'over_budget')) AS questions
-       FROM audit WHERE team_id = @teamId AND at >= @since
-       GROUP BY ${column} HAVING questions > 0 ORDER BY usd DESC, id LIMIT @limit`,
-    );
+    `SELECT ${column} AS id, SUM(cost_usd) AS usd, SUM(${QUESTION}) AS questions
+     FROM audit WHERE team_id = @teamId AND at >= @since
+     GROUP BY ${column} HAVING SUM(${QUESTION}) > 0 ORDER BY usd DESC, id LIMIT @limit`;
   const top = { user: topBy('user_id'), channel: topBy('channel_id') };
-  const turnedAway = db.prepare<{ teamId: string; limit: number }, Row>(
-    `SELECT * FROM audit WHERE team_id = @teamId AND outcome IN ('refused', 'over_budget', 'failed')
-     ORDER BY at DESC, id DESC LIMIT @limit`,
-  );
-  const questions = db.prepare<{ teamId: string; userId: string; since: number }, { n: number }>(
-    `SELECT COUNT(*) AS n FROM audit WHERE team_id = @teamId AND user_id = @userId AND at >= @since
-       AND outcome NOT IN ('refused', 'over_budget')`,
-  );
 
   return {
     /** Biggest spenders (users or channels) of a workspace since a moment, with their question counts. */
-    top(by: 'user' | 'channel', teamId: string, since: number, limit = 10) {
-      return top[by]
-        .all({ teamId, since, limit })
-        .map((r) => ({ id: r.id, costUsd: r.usd, questions: r.questions }));
+    async top(by: 'user' | 'channel', teamId: string, since: number, limit = 10) {
+      const rows = await sql.all<{ id: string; usd: number; questions: number }>(top[by], {
+        teamId,
+        since,
+        limit,
+      });
+      return rows.map((r) => ({ id: r.id, costUsd: r.usd, questions: r.questions }));
     },
     /** The latest refused, over-budget and failed rows of a workspace, newest first. */
-    recentTurnedAway(teamId: string, limit = 10): AuditEntry[] {
-      return turnedAway.all({ teamId, limit }).map(toEntry);
+    async recentTurnedAway(teamId: string, limit = 10): Promise<AuditEntry[]> {
+      const rows = await sql.all<Row>(
+        `SELECT * FROM audit WHERE team_id = @teamId AND outcome IN ('refused', 'over_budget', 'failed')
+         ORDER BY at DESC, id DESC LIMIT @limit`,
+        { teamId, limit },
+      );
+      return rows.map(toEntry);
     },
     /** Questions (not refusals) one person asked since a moment. */
-    questionsSince(teamId: string, userId: string, since: number): number {
-      return questions.get({ teamId, userId, since })!.n;
+    async questionsSince(teamId: string, userId: string, since: number): Promise<number> {
+      const row = await sql.get<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM audit WHERE team_id = @teamId AND user_id = @userId AND at >= @since
+           AND outcome NOT IN ('refused', 'over_budget')`,
+        { teamId, userId, since },
+      );
+      return row?.n ?? 0;
     },
     /** Writes one row; false when it is a refusal already recorded for that message (a Slack retry or twin). */
-    record(e: AuditEntry): boolean {
+    async record(e: AuditEntry): Promise<boolean> {
       const u = e.usage ?? noTokens();
       const write1h = Math.min(u.cacheCreation1hInputTokens, u.cacheCreationInputTokens);
-      return (
-        insert.run({
+      const changes = await sql.run(
+        `INSERT INTO audit (at, team_id, channel_id, thread_ts, message_ts, user_id, model, input_tokens,
+           output_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, container_minutes, cost_usd,
+           code_runs, failed_runs, files_json, outcome, reason)
+         VALUES (@at, @teamId, @channelId, @threadTs, @messageTs, @userId, @model, @input, @output, @cacheRead,
+           @write5m, @write1h, @containerMinutes, @costUsd, @codeRuns, @failedRuns, @files, @outcome, @reason)
+         ON CONFLICT DO NOTHING`,
+        {
           at: e.at,
           teamId: e.teamId,
           channelId: e.channelId,
@@ -122,25 +106,51 @@ export function createAuditLog(db: Db) {
           files: JSON.stringify(e.files ?? []),
           outcome: e.outcome,
           reason: e.reason ?? null,
-        }).changes === 1
+        },
       );
+      return changes === 1;
     },
     /** Estimated USD spent in a scope since a moment. */
-    spent(scope: SpendScope): number {
-      return spend.get({
-        teamId: scope.teamId,
-        channelId: scope.channelId ?? null,
-        userId: scope.userId ?? null,
-        since: scope.since,
-      })!.usd;
+    async spent(scope: SpendScope): Promise<number> {
+      // Typed NULL checks: PostgreSQL cannot infer the type of a parameter that is only compared with NULL.
+      const row = await sql.get<{ usd: number }>(
+        `SELECT COALESCE(SUM(cost_usd), 0) AS usd FROM audit
+         WHERE team_id = @teamId AND at >= @since
+           AND (CAST(@channelId AS TEXT) IS NULL OR channel_id = @channelId)
+           AND (CAST(@userId AS TEXT) IS NULL OR user_id = @userId)`,
+        {
+          teamId: scope.teamId,
+          channelId: scope.channelId ?? null,
+          userId: scope.userId ?? null,
+          since: scope.since,
+        },
+      );
+      return row?.usd ?? 0;
     },
     /** Every row with since ≤ at < until (ms), oldest first. */
-    between(since: number, until: number): AuditEntry[] {
-      return between.all({ since, until }).map(toEntry);
+    async between(since: number, until: number): Promise<AuditEntry[]> {
+      const rows = await sql.all<Row>(
+        'SELECT * FROM audit WHERE at >= @since AND at < @until ORDER BY at, id',
+        {
+          since,
+          until,
+        },
+      );
+      return rows.map(toEntry);
     },
     /** Forgetting a thread: its rows keep numbers and ids, its file names go. */
-    dropFileNames(thread: { teamId: string; channelId: string; threadTs: string }): void {
-      scrub.run(thread);
+    async dropFileNames(thread: { teamId: string; channelId: string; threadTs: string }): Promise<void> {
+      const rows = await sql.all<{ id: number; files_json: string }>(
+        `SELECT id, files_json FROM audit
+         WHERE team_id = @teamId AND channel_id = @channelId AND thread_ts = @threadTs AND files_json != '[]'`,
+        thread,
+      );
+      for (const r of rows) {
+        const sizes = (JSON.parse(r.files_json) as { sizeBytes: number }[]).map((f) => ({
+          sizeBytes: f.sizeBytes,
+        }));
+        await sql.run('UPDATE audit SET files_json = ? WHERE id = ?', [JSON.stringify(sizes), r.id]);
+      }
     },
   };
 }

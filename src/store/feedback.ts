@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { Sql } from './sql.js';
 
 export type Rating = 'up' | 'down';
 
@@ -10,30 +10,33 @@ export interface FeedbackRecord {
 }
 
 /** Ratings of answers: one per person and turn, the latest click wins. */
-export function createFeedbackStore(db: Db) {
-  const upsert = db.prepare(
-    `INSERT INTO feedback (turn_id, user_id, rating, thread_key, created_at)
-     VALUES (@turnId, @userId, @rating, @threadKey, @now)
-     ON CONFLICT (turn_id, user_id) DO UPDATE SET rating = excluded.rating, created_at = excluded.created_at`,
-  );
-  // Scoped to one workspace by the `team:` prefix of the thread key, as a range (see reports.ts).
-  const counts = db.prepare<{ lo: string; hi: string }, { up: number; down: number }>(
-    `SELECT COALESCE(SUM(rating = 'up'), 0) AS up, COALESCE(SUM(rating = 'down'), 0) AS down
-     FROM feedback WHERE thread_key > @lo AND thread_key < @hi`,
-  );
-  const ofTurn = db.prepare<[string], { user_id: string; rating: Rating }>(
-    'SELECT user_id, rating FROM feedback WHERE turn_id = ? ORDER BY user_id',
-  );
+export function createFeedbackStore(sql: Sql) {
   return {
-    record(f: FeedbackRecord): void {
-      upsert.run({ ...f, now: Date.now() });
+    async record(f: FeedbackRecord): Promise<void> {
+      await sql.run(
+        `INSERT INTO feedback (turn_id, user_id, rating, thread_key, created_at)
+         VALUES (@turnId, @userId, @rating, @threadKey, @now)
+         ON CONFLICT (turn_id, user_id) DO UPDATE SET rating = excluded.rating, created_at = excluded.created_at`,
+        { ...f, now: Date.now() },
+      );
     },
     /** 👍 and 👎 counts of one workspace. */
-    counts(teamId: string): { up: number; down: number } {
-      return counts.get({ lo: `${teamId}:`, hi: `${teamId};` })!;
+    async counts(teamId: string): Promise<{ up: number; down: number }> {
+      // Scoped to one workspace by the `team:` prefix of the thread key, as a range (see reports.ts).
+      const row = await sql.get<{ up: number; down: number }>(
+        `SELECT COALESCE(SUM(CASE WHEN rating = 'up' THEN 1 ELSE 0 END), 0) AS up,
+           COALESCE(SUM(CASE WHEN rating = 'down' THEN 1 ELSE 0 END), 0) AS down
+         FROM feedback WHERE thread_key > @lo AND thread_key < @hi`,
+        { lo: `${teamId}:`, hi: `${teamId};` },
+      );
+      return { up: row?.up ?? 0, down: row?.down ?? 0 };
     },
-    ofTurn(turnId: string): { userId: string; rating: Rating }[] {
-      return ofTurn.all(turnId).map((r) => ({ userId: r.user_id, rating: r.rating }));
+    async ofTurn(turnId: string): Promise<{ userId: string; rating: Rating }[]> {
+      const rows = await sql.all<{ user_id: string; rating: Rating }>(
+        'SELECT user_id, rating FROM feedback WHERE turn_id = ? ORDER BY user_id',
+        [turnId],
+      );
+      return rows.map((r) => ({ userId: r.user_id, rating: r.rating }));
     },
   };
 }

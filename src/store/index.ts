@@ -8,49 +8,70 @@ import { createHistoryStore } from './history.js';
 import { createInbox } from './inbox.js';
 import { createProfilingMarks } from './profiling.js';
 import { createReports } from './reports.js';
+import type { Sql } from './sql.js';
+import { sqliteSql } from './sqlite.js';
 import { createThreadStore } from './threads.js';
 import { createUsageStore } from './usage.js';
 
 export { openDatabase } from './db.js';
 export { databaseFault, faultReason } from './faults.js';
 export type { DatabaseHealth } from './health.js';
+export type { Sql } from './sql.js';
 
-/** All repositories over one database; the only place SQL lives. */
-export function createStore(db: Db) {
-  const threads = createThreadStore(db);
-  const history = createHistoryStore(db);
-  const inbox = createInbox(db);
-  const audit = createAuditLog(db);
+/**
+ * All repositories over one database; the only place SQL lives. Takes an engine's `Sql` (or an open SQLite
+ * handle, wrapped here). `atomically` gives its callback a store whose every write lands in one transaction.
+ */
+export function createStore(db: Sql | Db) {
+  const sql = 'prepare' in db ? sqliteSql(db) : db;
   return {
-    db,
+    ...repositoriesOver(sql),
+    /**
+     * Runs `fn` in one write transaction with the repositories bound to it: every write made through `tx`
+     * lands, or none does. Use only `tx` inside `fn`.
+     */
+    atomically: <T>(fn: (tx: Repositories) => Promise<T>): Promise<T> =>
+      sql.transaction((t) => fn(repositoriesOver(t))),
+  };
+}
+
+function repositoriesOver(sql: Sql) {
+  const threads = createThreadStore(sql);
+  const history = createHistoryStore(sql);
+  const inbox = createInbox(sql);
+  const audit = createAuditLog(sql);
+  return {
+    /** The engine under the repositories (tests read raw rows through it; the app never does). */
+    sql,
+    engine: sql.engine,
+    isOpen: (): boolean => sql.isOpen(),
+    close: (): Promise<void> => sql.close(),
     threads,
     history,
-    files: createFileStore(db),
+    files: createFileStore(sql),
     inbox,
-    usage: createUsageStore(db),
+    usage: createUsageStore(sql),
     /** One row per question and per refusal; numbers and ids only. */
     audit,
     /** 👍/👎 on answers. */
-    feedback: createFeedbackStore(db),
+    feedback: createFeedbackStore(sql),
     /** Whether the database can be written now (a probe write, cached for a few seconds). */
-    health: createHealthProbe(db),
-    /** Runs `fn` in one write transaction: every write in it lands, or none does. */
-    atomically: <T>(fn: () => T): T => db.transaction(fn).immediate(),
-    profiling: createProfilingMarks(db),
+    health: createHealthProbe(sql),
+    profiling: createProfilingMarks(sql),
     /** Read-only usage and failure reports for the App Home. */
-    reports: createReports(db),
+    reports: createReports(sql),
     /**
      * Deletes everything stored for a thread, in one transaction: the thread row (history and files cascade) and
      * its finished inbox rows, which hold the messages' text. Usage counts and audit rows stay, for budgets and
      * reports, without the names of the thread's files.
      */
-    forget(threadKey: string): void {
+    forget(threadKey: string): Promise<void> {
       const [teamId = '', channelId = '', threadTs = ''] = threadKey.split(':');
-      db.transaction(() => {
-        threads.delete(threadKey);
-        inbox.removeFinished(threadKey);
-        audit.dropFileNames({ teamId, channelId, threadTs });
-      })();
+      return sql.transaction(async (tx) => {
+        await createThreadStore(tx).delete(threadKey);
+        await createInbox(tx).removeFinished(threadKey);
+        await createAuditLog(tx).dropFileNames({ teamId, channelId, threadTs });
+      });
     },
     /** Stores a finished turn and marks its inbox row as saved, atomically. */
     saveTurn(
@@ -58,12 +79,13 @@ export function createStore(db: Db) {
       threadKey: string,
       turnId: string,
       messages: Anthropic.MessageParam[],
-    ): void {
-      db.transaction(() => {
-        history.appendTurn(threadKey, turnId, messages);
-        inbox.markSaved(source.channelId, source.messageTs);
-      })();
+    ): Promise<void> {
+      return sql.transaction(async (tx) => {
+        await createHistoryStore(tx).appendTurn(threadKey, turnId, messages);
+        await createInbox(tx).markSaved(source.channelId, source.messageTs);
+      });
     },
   };
 }
+export type Repositories = ReturnType<typeof repositoriesOver>;
 export type Store = ReturnType<typeof createStore>;

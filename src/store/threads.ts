@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { Sql } from './sql.js';
 
 export interface ThreadRow {
   threadKey: string;
@@ -41,61 +41,66 @@ const toRow = (r: RawThread): ThreadRow => ({
 });
 
 /** Threads the bot takes part in, and the container each one owns. */
-export function createThreadStore(db: Db) {
-  const get = db.prepare<[string], RawThread>('SELECT * FROM threads WHERE thread_key = ?');
-  const insert = db.prepare(
-    `INSERT INTO threads (thread_key, team_id, channel_id, thread_ts, tool_version, first_seen_at, updated_at)
-     VALUES (@threadKey, @teamId, @channelId, @threadTs, @toolVersion, @now, @now)
-     ON CONFLICT (thread_key) DO UPDATE SET updated_at = @now`,
-  );
-  const setContainer = db.prepare(
-    `UPDATE threads SET
-       container_created_at = CASE
-         WHEN @containerId IS NULL THEN NULL
-         WHEN container_id IS @containerId THEN container_created_at
-         ELSE @now END,
-       container_id = @containerId, container_expires_at = @expiresAt, updated_at = @now
-     WHERE thread_key = @threadKey`,
-  );
-  const startClean = db.prepare(
-    `UPDATE threads SET container_id = NULL, container_created_at = NULL, container_expires_at = NULL,
-       replay_from_seq = (SELECT COALESCE(MAX(seq), 0) FROM history WHERE thread_key = @threadKey), updated_at = @now
-     WHERE thread_key = @threadKey`,
-  );
-  const remove = db.prepare('DELETE FROM threads WHERE thread_key = ?');
-  const idleSince = db.prepare<[number], { thread_key: string }>(
-    'SELECT thread_key FROM threads WHERE updated_at < ? ORDER BY updated_at',
-  );
+export function createThreadStore(sql: Sql) {
+  async function get(threadKey: string): Promise<ThreadRow | undefined> {
+    const raw = await sql.get<RawThread>('SELECT * FROM threads WHERE thread_key = ?', [threadKey]);
+    return raw && toRow(raw);
+  }
 
   return {
-    get(threadKey: string): ThreadRow | undefined {
-      const raw = get.get(threadKey);
-      return raw && toRow(raw);
-    },
+    get,
     /** Joins the bot to a thread (idempotent; counts as activity) and returns its row. */
-    ensure(t: {
+    async ensure(t: {
       threadKey: string;
       teamId: string;
       channelId: string;
       threadTs: string;
       toolVersion: string;
-    }): ThreadRow {
-      insert.run({ ...t, now: Date.now() });
-      return toRow(get.get(t.threadKey)!);
+    }): Promise<ThreadRow> {
+      await sql.run(
+        `INSERT INTO threads (thread_key, team_id, channel_id, thread_ts, tool_version, first_seen_at, updated_at)
+         VALUES (@threadKey, @teamId, @channelId, @threadTs, @toolVersion, @now, @now)
+         ON CONFLICT (thread_key) DO UPDATE SET updated_at = @now`,
+        { ...t, now: Date.now() },
+      );
+      return (await get(t.threadKey))!;
     },
-    setContainer(threadKey: string, containerId: string | null, expiresAt: number | null): void {
-      setContainer.run({ threadKey, containerId, expiresAt, now: Date.now() });
+    async setContainer(
+      threadKey: string,
+      containerId: string | null,
+      expiresAt: number | null,
+    ): Promise<void> {
+      await sql.run(
+        `UPDATE threads SET
+           container_created_at = CASE
+             WHEN CAST(@containerId AS TEXT) IS NULL THEN NULL
+             WHEN container_id IS NOT DISTINCT FROM CAST(@containerId AS TEXT) THEN container_created_at
+             ELSE @now END,
+           container_id = @containerId, container_expires_at = @expiresAt, updated_at = @now
+         WHERE thread_key = @threadKey`,
+        { threadKey, containerId, expiresAt, now: Date.now() },
+      );
     },
     /** Drops the container, and the history so far from any later restore: the next sandbox starts empty. */
-    startClean(threadKey: string): void {
-      startClean.run({ threadKey, now: Date.now() });
+    async startClean(threadKey: string): Promise<void> {
+      await sql.run(
+        `UPDATE threads SET container_id = NULL, container_created_at = NULL, container_expires_at = NULL,
+           replay_from_seq = (SELECT COALESCE(MAX(seq), 0) FROM history WHERE thread_key = @threadKey),
+           updated_at = @now
+         WHERE thread_key = @threadKey`,
+        { threadKey, now: Date.now() },
+      );
     },
     /** Threads with no activity since `beforeMs`, oldest first. */
-    idleSince(beforeMs: number): string[] {
-      return idleSince.all(beforeMs).map((r) => r.thread_key);
+    async idleSince(beforeMs: number): Promise<string[]> {
+      const rows = await sql.all<{ thread_key: string }>(
+        'SELECT thread_key FROM threads WHERE updated_at < ? ORDER BY updated_at',
+        [beforeMs],
+      );
+      return rows.map((r) => r.thread_key);
     },
-    delete(threadKey: string): void {
-      remove.run(threadKey);
+    async delete(threadKey: string): Promise<void> {
+      await sql.run('DELETE FROM threads WHERE thread_key = ?', [threadKey]);
     },
   };
 }

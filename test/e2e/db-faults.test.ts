@@ -194,16 +194,16 @@ describe('a database write that fails mid-turn', () => {
       });
     });
     const threadKey = threadKeyOf({ teamId: h.slack.teamId, channelId: CHANNEL, threadTs: ts });
-    expect(h.bot.store.history.list(threadKey)).toHaveLength(0); // nothing half-saved
+    expect(await h.bot.store.history.list(threadKey)).toHaveLength(0); // nothing half-saved
 
     fs.free();
     await eventually(async () => expect((await health(h!)).status).toBe(200));
     expect((await h.click(retryPost, ACTIONS.retry)).status).toBe(200);
     await h.settle();
     expect(threadText(h.thread(ts))).toContain('Revenue grew 12 % (answer 2).');
-    expect(h.bot.store.history.list(threadKey)).toHaveLength(2); // the retried turn is stored once
+    expect(await h.bot.store.history.list(threadKey)).toHaveLength(2); // the retried turn is stored once
     expect(h.anthropic.messageRequests()).toHaveLength(2);
-    expect(h.bot.store.inbox.open()).toEqual([]);
+    expect(await h.bot.store.inbox.open()).toEqual([]);
     expect(h.slack.reactions(CHANNEL, ts)).toContain('white_check_mark');
   });
 

@@ -67,7 +67,7 @@ describe('live progress', () => {
     h.anthropic.enqueue(textReply('first answer'));
     const root = await h.mention('start');
     await h.settle();
-    const container = h.bot.store.threads.get(threadKey(root))?.containerId;
+    const container = (await h.bot.store.threads.get(threadKey(root)))?.containerId;
     expect(container).toMatch(/^container_/);
 
     h.anthropic.enqueue({
@@ -83,7 +83,7 @@ describe('live progress', () => {
 
     expect(h.anthropic.abortedStreams).toBe(1);
     expect(threadText(h.thread(root))).toContain('Stopped');
-    expect(h.bot.store.threads.get(threadKey(root))?.containerId).toBe(container);
+    expect((await h.bot.store.threads.get(threadKey(root)))?.containerId).toBe(container);
     h.anthropic.enqueue(textReply('still works'));
     await h.message('next', { threadTs: root });
     await h.settle();
@@ -147,7 +147,7 @@ describe('thread commands', () => {
     await h.settle();
     await h.mention('reset', { threadTs: root });
     await h.settle();
-    expect(h.bot.store.threads.get(threadKey(root))?.containerId).toBeNull();
+    expect((await h.bot.store.threads.get(threadKey(root)))?.containerId).toBeNull();
     expect(threadText(h.thread(root))).toContain('fresh sandbox');
 
     h.anthropic.enqueue(textReply('two'));
@@ -177,9 +177,9 @@ describe('thread commands', () => {
     await h.mention('forget', { threadTs: root });
     await h.settle();
 
-    expect(h.bot.store.threads.get(threadKey(root))).toBeUndefined();
-    expect(h.bot.store.history.list(threadKey(root))).toHaveLength(0);
-    expect(h.bot.store.files.list(threadKey(root))).toHaveLength(0);
+    expect(await h.bot.store.threads.get(threadKey(root))).toBeUndefined();
+    expect(await h.bot.store.history.list(threadKey(root))).toHaveLength(0);
+    expect(await h.bot.store.files.list(threadKey(root))).toHaveLength(0);
     expect(h.anthropic.files.get(fileId)?.deleted).toBe(true);
     expect(threadText(h.thread(root))).toContain('Forgotten');
     await h.message('are you still there?', { threadTs: root });
@@ -216,14 +216,14 @@ describe('retention', () => {
     await h.settle();
     const fileId = [...h.anthropic.files.keys()][0]!;
     const fortyDaysAgo = Date.now() - 40 * 24 * 3600 * 1000;
-    h.bot.store.db
-      .prepare('UPDATE threads SET updated_at = ? WHERE thread_key = ?')
+    h.bot.store.sql
+      .sqlite!.prepare('UPDATE threads SET updated_at = ? WHERE thread_key = ?')
       .run(fortyDaysAgo, threadKey(old));
 
     expect(await h.bot.sweepRetention()).toBe(1);
-    expect(h.bot.store.threads.get(threadKey(old))).toBeUndefined();
+    expect(await h.bot.store.threads.get(threadKey(old))).toBeUndefined();
     expect(h.anthropic.files.get(fileId)?.deleted).toBe(true);
-    expect(h.bot.store.threads.get(threadKey(fresh))).toBeDefined();
+    expect(await h.bot.store.threads.get(threadKey(fresh))).toBeDefined();
   });
 });
 

@@ -249,10 +249,10 @@ describe('a container near the end of its 30-day life', () => {
     await h.settle();
     const old =
       h.anthropic.messageRequests().length &&
-      h.bot.store.db.prepare('SELECT container_id FROM threads').get();
+      h.bot.store.sql.sqlite!.prepare('SELECT container_id FROM threads').get();
     // The container was first seen 29½ days ago.
-    h.bot.store.db
-      .prepare('UPDATE threads SET container_created_at = ?')
+    h.bot.store.sql
+      .sqlite!.prepare('UPDATE threads SET container_created_at = ?')
       .run(Date.now() - 29.5 * 24 * 3600 * 1000);
 
     h.anthropic.enqueue(textReply('fresh'));
@@ -262,6 +262,6 @@ describe('a container near the end of its 30-day life', () => {
     expect(last.container).toBeUndefined();
     expect(uploadsIn(last as never)).toHaveLength(1);
     expect(threadText(h.thread(root))).toMatch(/sandbox had expired.*Files restored: a\.csv/s);
-    expect(h.bot.store.db.prepare('SELECT container_id FROM threads').get()).not.toEqual(old);
+    expect(h.bot.store.sql.sqlite!.prepare('SELECT container_id FROM threads').get()).not.toEqual(old);
   });
 });

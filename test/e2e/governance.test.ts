@@ -49,7 +49,7 @@ const apiCalls = (harness: Harness) =>
   harness.anthropic.requests.filter((r) => !r.path.startsWith('/v1/models'));
 const auditRows = (harness: Harness) => harness.bot.store.audit.between(0, Date.now() + 1);
 const inboxCount = (harness: Harness) =>
-  (harness.bot.store.db.prepare('SELECT COUNT(*) AS n FROM inbox').get() as { n: number }).n;
+  (harness.bot.store.sql.sqlite!.prepare('SELECT COUNT(*) AS n FROM inbox').get() as { n: number }).n;
 
 /** A mention delivered in an envelope that says what the plain harness cannot: a shared channel, another org. */
 async function sharedMention(harness: Harness, opts: { sharedChannel: boolean; userTeam?: string }) {
@@ -87,7 +87,7 @@ describe('access', () => {
     expect(apiCalls(h)).toHaveLength(0);
     expect(h.slack.downloads).toHaveLength(0);
     expect(inboxCount(h)).toBe(0);
-    expect(auditRows(h)).toMatchObject([
+    expect(await auditRows(h)).toMatchObject([
       { channelId: CHANNEL, userId: HUMAN, messageTs: ts, outcome: 'refused', reason: 'channel', costUsd: 0 },
     ]);
 
@@ -109,7 +109,7 @@ describe('access', () => {
     expect(await botReplies(h, allowed)).toContain('EMEA');
     const admin = await h.mention('and slowest?', { user: 'U0ADMIN001' });
     expect(await botReplies(h, admin)).toContain('AMER');
-    expect(auditRows(h).map((r) => [r.userId, r.outcome])).toEqual([
+    expect((await auditRows(h)).map((r) => [r.userId, r.outcome])).toEqual([
       [HUMAN, 'refused'],
       [OTHER_HUMAN, 'answered'],
       ['U0ADMIN001', 'answered'],
@@ -123,7 +123,7 @@ describe('access', () => {
     const guest = await sharedMention(h, { sharedChannel: false, userTeam: 'T09PARTNER0' });
     expect(await botReplies(h, guest)).toContain('ALLOW_SHARED_CHANNELS');
     expect(apiCalls(h)).toHaveLength(0);
-    expect(auditRows(h).map((r) => r.reason)).toEqual(['shared', 'shared']);
+    expect((await auditRows(h)).map((r) => r.reason)).toEqual(['shared', 'shared']);
     await h.close();
 
     h = await startHarness({ ALLOW_SHARED_CHANNELS: 'true' });
@@ -169,7 +169,7 @@ describe('budgets, checked before a question starts', () => {
     expect(h.anthropic.messageRequests()).toHaveLength(1);
     expect(h.anthropic.requests.filter((r) => r.path.startsWith('/v1/files'))).toHaveLength(0);
     expect(h.slack.downloads).toHaveLength(0);
-    expect(auditRows(h).map((r) => [r.outcome, r.reason])).toEqual([
+    expect((await auditRows(h)).map((r) => [r.outcome, r.reason])).toEqual([
       ['answered', undefined],
       ['over_budget', 'user_daily'],
     ]);
@@ -231,7 +231,7 @@ describe('MAX_TURN_USD', () => {
     expect(text).toContain('I cut this answer short');
     expect(text).toContain('$0.05 limit per question');
     expect(text).not.toContain('continuation limit');
-    expect(auditRows(h)[0]).toMatchObject({ outcome: 'answered', costUsd: expect.closeTo(0.06, 6) });
+    expect((await auditRows(h))[0]).toMatchObject({ outcome: 'answered', costUsd: expect.closeTo(0.06, 6) });
 
     // An admin's question runs to MAX_PAUSE_CONTINUATIONS (5) as before.
     await botReplies(h, await h.mention('long job', { user: OTHER_HUMAN }));
@@ -262,7 +262,7 @@ describe('the audit log', () => {
     const file = h.slack.hostFile({ name: 'sales.csv', content: Buffer.from('region,amount\nEMEA,3\n') });
     const ts = await h.mention('sum the amounts', { files: [file] });
     await botReplies(h, ts);
-    const [row] = auditRows(h);
+    const [row] = await auditRows(h);
     // 1000 + 4000 × 0.1 + 1000 × 1.25 + 2000 × 2 = 6650 input units × $3/M, 200 × $15/M, 5 container minutes × $0.05/h.
     const expected = (6650 * 3 + 200 * 15) / 1e6 + (5 / 60) * 0.05;
     expect(row).toMatchObject({
@@ -289,14 +289,14 @@ describe('the audit log', () => {
 
     await h.message(`<@${h.slack.botUserId}> forget`, { threadTs: ts });
     await h.settle();
-    const after = auditRows(h);
+    const after = await auditRows(h);
     expect(after).toHaveLength(1);
     expect(after[0]).toMatchObject({
       costUsd: row!.costUsd,
       codeRuns: 2,
       files: [{ name: '', sizeBytes: 21 }],
     });
-    const raw = JSON.stringify(h.bot.store.db.prepare('SELECT * FROM audit').all());
+    const raw = JSON.stringify(h.bot.store.sql.sqlite!.prepare('SELECT * FROM audit').all());
     expect(raw).not.toContain('sales.csv');
     expect(raw).not.toContain('sum the amounts');
   });
@@ -310,10 +310,10 @@ describe('retention', () => {
     const ts = await h.mention('total pay?', { files: [file] });
     await botReplies(h, ts);
     const eightDaysAgo = Date.now() - 8 * 86_400_000;
-    h.bot.store.db.prepare('UPDATE threads SET updated_at = ?').run(eightDaysAgo);
+    h.bot.store.sql.sqlite!.prepare('UPDATE threads SET updated_at = ?').run(eightDaysAgo);
     expect(await h.bot.sweepRetention()).toBe(1);
 
-    const db = h.bot.store.db;
+    const db = h.bot.store.sql.sqlite!;
     expect(db.prepare('SELECT COUNT(*) AS n FROM threads').get()).toEqual({ n: 0 });
     const rows = JSON.stringify(db.prepare('SELECT * FROM audit').all());
     const inbox = JSON.stringify(db.prepare('SELECT * FROM inbox').all());
@@ -321,7 +321,7 @@ describe('retention', () => {
       expect(stored).not.toContain('payroll.csv');
       expect(stored).not.toContain('total pay?');
     }
-    expect(auditRows(h)).toMatchObject([
+    expect(await auditRows(h)).toMatchObject([
       { outcome: 'answered', costUsd: 0.03, files: [{ name: '', sizeBytes: 15 }] },
     ]);
   });

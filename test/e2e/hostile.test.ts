@@ -80,7 +80,7 @@ describe('hostile uploads never stop the bot for anyone else', () => {
 
   /** Whether the bot is profiling any file right now (its profiling mark is in the database). */
   const profiling = () =>
-    (h.bot.store.db.prepare('SELECT COUNT(*) AS n FROM profiling').get() as { n: number }).n > 0;
+    (h.bot.store.sql.sqlite!.prepare('SELECT COUNT(*) AS n FROM profiling').get() as { n: number }).n > 0;
 
   async function uploadWithBystander(files: { name: string; content: Buffer }[]): Promise<string> {
     const hosted = files.map((f) => hostedFile(h, f.name, f.content));

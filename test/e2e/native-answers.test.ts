@@ -167,13 +167,13 @@ describe('feedback', () => {
       text: expect.stringContaining('👍'),
     });
     const [turnId] = (JSON.stringify(feedback).match(/up\|([0-9a-f-]{36})\|/) ?? []).slice(1);
-    expect(h.bot.store.feedback.ofTurn(turnId!)).toEqual([{ userId: HUMAN, rating: 'up' }]);
+    expect(await h.bot.store.feedback.ofTurn(turnId!)).toEqual([{ userId: HUMAN, rating: 'up' }]);
 
     await h.rate(answer, 'up', { user: OTHER_HUMAN });
     await waitFor(() => ephemerals().length === 2, 'the second acknowledgement');
     expect(ephemerals()[1]).toMatchObject({ user: OTHER_HUMAN });
-    expect(h.bot.store.feedback.counts(h.slack.teamId)).toEqual({ up: 2, down: 0 });
-    expect(h.bot.store.feedback.counts('T0OTHERTEAM')).toEqual({ up: 0, down: 0 });
+    expect(await h.bot.store.feedback.counts(h.slack.teamId)).toEqual({ up: 2, down: 0 });
+    expect(await h.bot.store.feedback.counts('T0OTHERTEAM')).toEqual({ up: 0, down: 0 });
   });
 
   it('a 👎 from the asker replaces their 👍 and offers Retry, which asks the question again', async () => {
@@ -184,7 +184,7 @@ describe('feedback', () => {
     await h.rate(answer, 'up');
     await h.rate(answer, 'down');
     await waitFor(() => ephemerals().length === 2, 'both acknowledgements');
-    expect(h.bot.store.feedback.counts(h.slack.teamId)).toEqual({ up: 0, down: 1 });
+    expect(await h.bot.store.feedback.counts(h.slack.teamId)).toEqual({ up: 0, down: 1 });
     const offer = ephemerals()[1]!;
     const retry = JSON.stringify(offer.blocks).match(/"action_id":"retry_turn","value":"([^"]+)"/)?.[1];
     expect(retry).toBe(`${CHANNEL}|${ts}`);
@@ -277,7 +277,7 @@ describe('feedback', () => {
     await waitFor(() => ephemerals().length === 1, 'the acknowledgement');
     expect(ephemerals()[0]).toMatchObject({ user: OTHER_HUMAN, text: expect.stringContaining('👎') });
     expect(ephemerals()[0]!.blocks).toBeUndefined();
-    expect(h.bot.store.feedback.counts(h.slack.teamId)).toEqual({ up: 0, down: 1 });
+    expect(await h.bot.store.feedback.counts(h.slack.teamId)).toEqual({ up: 0, down: 1 });
   });
 });
 
@@ -295,7 +295,7 @@ describe("Slack's own stop", () => {
     const root = await h.message('start', { channel: DM, channelType: 'im' });
     await h.settle();
     const threadKey = threadKeyOf({ teamId: h.slack.teamId, channelId: DM, threadTs: root });
-    const container = h.bot.store.threads.get(threadKey)?.containerId;
+    const container = (await h.bot.store.threads.get(threadKey))?.containerId;
     expect(container).toMatch(/^container_/);
 
     h.anthropic.enqueue({

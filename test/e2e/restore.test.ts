@@ -142,8 +142,8 @@ describe('a container that expires mid-thread', () => {
     expect(thread).not.toContain('variables were reset');
     // The uploaded script is deleted once the request ran; the stored history names it instead of its id.
     expect(script!.deleted).toBe(true);
-    const stored = h.bot.store.db
-      .prepare("SELECT content_json FROM history WHERE role = 'user' ORDER BY seq DESC LIMIT 1")
+    const stored = h.bot.store.sql
+      .sqlite!.prepare("SELECT content_json FROM history WHERE role = 'user' ORDER BY seq DESC LIMIT 1")
       .get() as { content_json: string };
     expect(stored.content_json).toContain('[file slack-analyst-restore.sh was attached to the sandbox here]');
   });

@@ -40,11 +40,11 @@ const waitFor = <T>(probe: () => T | undefined | false, what: string, timeout = 
   );
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const turnIdsOf = (threadTs: string, channel = CHANNEL) => [
+const turnIdsOf = async (threadTs: string, channel = CHANNEL) => [
   ...new Set(
-    h.bot.store.history
-      .list(threadKeyOf({ teamId: h.slack.teamId, channelId: channel, threadTs }))
-      .map((e) => e.turnId),
+    (
+      await h.bot.store.history.list(threadKeyOf({ teamId: h.slack.teamId, channelId: channel, threadTs }))
+    ).map((e) => e.turnId),
   ),
 ];
 
@@ -54,7 +54,7 @@ async function answeredThread(content: Parameters<Harness['anthropic']['enqueue'
   const root = await h.mention('how are sales doing?');
   await h.settle();
   const answer = h.thread(root).find((m) => buttonsOf(m).some((b) => b.action_id === 'show_code'));
-  const [turnId] = turnIdsOf(root);
+  const [turnId] = await turnIdsOf(root);
   if (!answer || !turnId) throw new Error('the question was not answered');
   return { root, answer, turnId };
 }

@@ -270,7 +270,7 @@ describe('/healthz', () => {
   it('turns 503 when the database fails', async () => {
     h = await startHarness();
     cleanups.push(() => h.close());
-    h.bot.store.db.close();
+    await h.bot.store.close();
     expect(await healthz()).toMatchObject({ status: 503, body: { ok: false, database: 'error' } });
   });
 

@@ -15,6 +15,7 @@ import { profileIsolated } from '../../src/files/profile/isolated.js';
 import { createTempFiles } from '../../src/files/temp.js';
 import { openDatabase } from '../../src/store/db.js';
 import { createProfilingMarks } from '../../src/store/profiling.js';
+import { sqliteSql } from '../../src/store/sqlite.js';
 import { plainCsv, sharedStringFlood } from '../support/hostile-files.js';
 
 let dir: string;
@@ -151,19 +152,19 @@ async function compile(entry: string, rootDir: string, outDir: string): Promise<
 }
 
 describe('profiling marks (migration 4)', () => {
-  it('lets a file be profiled again after a normal end, but not after the bot died while profiling it', () => {
+  it('lets a file be profiled again after a normal end, but not after the bot died while profiling it', async () => {
     const db = openDatabase(':memory:');
     try {
-      const firstRun = createProfilingMarks(db);
-      expect(firstRun.begin('F1')).toBe(true);
-      firstRun.end('F1');
-      expect(firstRun.begin('F2')).toBe(true); // the process dies here: F2 is never ended
-      expect(firstRun.begin('F2')).toBe(true); // the same run may profile it again (a second thread)
+      const firstRun = createProfilingMarks(sqliteSql(db));
+      expect(await firstRun.begin('F1')).toBe(true);
+      await firstRun.end('F1');
+      expect(await firstRun.begin('F2')).toBe(true); // the process dies here: F2 is never ended
+      expect(await firstRun.begin('F2')).toBe(true); // the same run may profile it again (a second thread)
 
-      const restarted = createProfilingMarks(db);
-      expect(restarted.begin('F1')).toBe(true);
-      expect(restarted.begin('F2')).toBe(false);
-      expect(createProfilingMarks(db).begin('F2')).toBe(false); // and stays skipped on later starts
+      const restarted = createProfilingMarks(sqliteSql(db));
+      expect(await restarted.begin('F1')).toBe(true);
+      expect(await restarted.begin('F2')).toBe(false);
+      expect(await createProfilingMarks(sqliteSql(db)).begin('F2')).toBe(false); // and stays skipped on later starts
     } finally {
       db.close();
     }

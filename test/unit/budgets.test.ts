@@ -93,7 +93,7 @@ describe('access rules', () => {
 
 describe('budget checks', () => {
   let store: Store;
-  afterEach(() => store.db.close());
+  afterEach(() => store.close());
   const NOW = Date.parse('2026-11-20T12:00:00Z');
   const spend = (at: string, costUsd: number, over: Partial<ThreadMessage> = {}) =>
     store.audit.record({ ...msg(over), files: [], at: Date.parse(at), costUsd, outcome: 'answered' });
@@ -102,13 +102,13 @@ describe('budget checks', () => {
 
   it('counts only the period, the scope and the workspace of each limit', async () => {
     store = createStore(openDatabase(':memory:'));
-    spend('2026-11-19T23:59:00Z', 5); // yesterday: not in today's user budget
-    spend('2026-11-20T01:00:00Z', 0.5);
-    spend('2026-11-20T02:00:00Z', 9, { teamId: 'T2' }); // another workspace
-    spend('2026-10-31T23:00:00Z', 50); // last month
+    await spend('2026-11-19T23:59:00Z', 5); // yesterday: not in today's user budget
+    await spend('2026-11-20T01:00:00Z', 0.5);
+    await spend('2026-11-20T02:00:00Z', 9, { teamId: 'T2' }); // another workspace
+    await spend('2026-10-31T23:00:00Z', 50); // last month
     const user = check({ userDailyUsd: 1 });
     expect(await user.overBudget(msg())).toBeNull();
-    spend('2026-11-20T03:00:00Z', 0.5, { channelId: 'C2' });
+    await spend('2026-11-20T03:00:00Z', 0.5, { channelId: 'C2' });
     const over = await user.overBudget(msg());
     expect(over?.reason).toBe('user_daily');
     expect(over?.text).toContain('$1.00 spent so far');
@@ -127,7 +127,7 @@ describe('budget checks', () => {
 
   it('exempts admins from budgets and from MAX_TURN_USD', async () => {
     store = createStore(openDatabase(':memory:'));
-    spend('2026-11-20T01:00:00Z', 3);
+    await spend('2026-11-20T01:00:00Z', 3);
     const budgets = check({ userDailyUsd: 1, maxTurnUsd: 0.5 }, ['U1']);
     expect(await budgets.overBudget(msg())).toBeNull();
     expect(await budgets.turnCeiling(msg())).toBeUndefined();

@@ -46,7 +46,7 @@ const run = (text: string, userId = 'U1') =>
         removeLocalCopies: async () => undefined,
         fetchOutput: async (id) => Promise.reject(new Error(`${id} not kept`)),
       },
-      retry: (channelId, messageTs) => retried.push(`${channelId}|${messageTs}`) > 0,
+      retry: async (channelId, messageTs) => retried.push(`${channelId}|${messageTs}`) > 0,
       isAdmin: async (user) => admins.includes(user),
       prices: { inputPerMTok: 3, outputPerMTok: 15, containerPerHour: 0.05 },
       maxFileMb: 200,
@@ -55,11 +55,11 @@ const run = (text: string, userId = 'U1') =>
     text as Parameters<typeof runCommand>[2],
   );
 
-function threadWithFiles(count: number) {
-  store.threads.ensure({ ...ask('', ROOT), threadKey: KEY, toolVersion: 'code_execution_20260521' });
-  store.threads.setContainer(KEY, 'container_1', Date.now() + 3_600_000);
+async function threadWithFiles(count: number) {
+  await store.threads.ensure({ ...ask('', ROOT), threadKey: KEY, toolVersion: 'code_execution_20260521' });
+  await store.threads.setContainer(KEY, 'container_1', Date.now() + 3_600_000);
   for (let i = 0; i < count; i++)
-    store.files.add(KEY, {
+    await store.files.add(KEY, {
       slackFileId: `F${i}`,
       anthropicFileId: `file_${i}`,
       name: `data${i}.csv`,
@@ -75,7 +75,7 @@ beforeEach(() => {
   retried = [];
   admins = [];
 });
-afterEach(() => store.db.close());
+afterEach(() => store.close());
 
 describe('thread commands', () => {
   it('help names the formats, the size limit and every command', async () => {
@@ -88,17 +88,17 @@ describe('thread commands', () => {
   });
 
   it('reset drops the container and counts the files to re-attach', async () => {
-    threadWithFiles(1);
+    await threadWithFiles(1);
     await run('reset');
-    expect(store.threads.get(KEY)?.containerId).toBeNull();
+    expect((await store.threads.get(KEY))?.containerId).toBeNull();
     expect(notices[0]).toMatch(/1 file will be re-attached with the next question\.$/);
   });
 
   it("forget deletes the thread's files at Anthropic and says how many", async () => {
-    threadWithFiles(2);
+    await threadWithFiles(2);
     await run('forget');
     expect(deleted.sort()).toEqual(['file_0', 'file_1']);
-    expect(store.threads.get(KEY)).toBeUndefined();
+    expect(await store.threads.get(KEY)).toBeUndefined();
     expect(notices[0]).toContain('and 2 uploaded files were deleted');
   });
 
@@ -107,8 +107,8 @@ describe('thread commands', () => {
     expect(notices).toEqual(['There is no failed question in this thread to retry.']);
 
     const failed = ask('revenue by month', '1700000000.000500', 'U1');
-    store.inbox.accept(failed);
-    store.inbox.markFailed('C1', failed.messageTs, 'overloaded');
+    await store.inbox.accept(failed);
+    await store.inbox.markFailed('C1', failed.messageTs, 'overloaded');
     await run('retry', 'U2');
     expect(retried).toEqual([]);
     expect(notices.at(-1)).toBe(

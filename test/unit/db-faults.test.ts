@@ -73,16 +73,16 @@ describe('databaseFault: real SQLite errors', () => {
     expect(databaseFault(new Error('disk full'))).toBeUndefined(); // only SQLite's own codes count
   });
 
-  it('a save that fails half-way leaves nothing behind: usage, history and saved_at land together or not at all', () => {
+  it('a save that fails half-way leaves nothing behind: usage, history and saved_at land together or not at all', async () => {
     const store = createStore(track(openDatabase(path)));
     const threadKey = threadKeyOf(message);
-    store.inbox.accept(message);
-    store.threads.ensure({ ...message, threadKey, toolVersion: 'code_execution_20260521' });
-    store.db.pragma(`max_page_count = ${store.db.pragma('page_count', { simple: true })}`);
+    await store.inbox.accept(message);
+    await store.threads.ensure({ ...message, threadKey, toolVersion: 'code_execution_20260521' });
+    store.sql.sqlite!.pragma(`max_page_count = ${store.sql.sqlite!.pragma('page_count', { simple: true })}`);
 
     const save = () =>
-      store.atomically(() => {
-        store.usage.record({
+      store.atomically(async (tx) => {
+        await tx.usage.record({
           turnId: 'turn-1',
           threadKey,
           model: 'm',
@@ -93,57 +93,57 @@ describe('databaseFault: real SQLite errors', () => {
           cacheCreation1hInputTokens: 0,
           codeRuns: 0,
         });
-        store.saveTurn(message, threadKey, 'turn-1', [
+        await tx.saveTurn(message, threadKey, 'turn-1', [
           { role: 'user', content: 'q' },
           { role: 'assistant', content: 'x'.repeat(200_000) }, // needs pages the database may not have
         ]);
       });
 
-    expect(save).toThrow(expect.objectContaining({ code: 'SQLITE_FULL' }));
-    expect(store.usage.threadTotals(threadKey).turns).toBe(0);
-    expect(store.history.list(threadKey)).toEqual([]);
-    expect(store.inbox.get(message.channelId, message.messageTs)?.saved).toBe(false);
+    await expect(save()).rejects.toMatchObject({ code: 'SQLITE_FULL' });
+    expect((await store.usage.threadTotals(threadKey)).turns).toBe(0);
+    expect(await store.history.list(threadKey)).toEqual([]);
+    expect((await store.inbox.get(message.channelId, message.messageTs))?.saved).toBe(false);
   });
 });
 
 describe('store.health', () => {
-  it('is ok when a write commits, and says read-only when it cannot', () => {
+  it('is ok when a write commits, and says read-only when it cannot', async () => {
     openDatabase(path).close(); // create the schema
-    expect(createStore(track(openDatabase(path))).health()).toEqual({ ok: true, status: 'ok' });
+    expect(await createStore(track(openDatabase(path))).health()).toEqual({ ok: true, status: 'ok' });
     const readOnly = createStore(track(new Database(path, { readonly: true })));
-    expect(readOnly.health()).toEqual({ ok: false, status: 'read-only' });
+    expect(await readOnly.health()).toEqual({ ok: false, status: 'read-only' });
   });
 
-  it("reports another process's write lock without waiting out the busy timeout, and keeps the timeout", () => {
+  it("reports another process's write lock without waiting out the busy timeout, and keeps the timeout", async () => {
     const db = track(openDatabase(path, { busyTimeoutMs: 2_000 }));
     const store = createStore(db);
     otherConnection().exec('BEGIN IMMEDIATE');
 
     const started = Date.now();
-    expect(store.health()).toEqual({ ok: false, status: 'locked' });
+    expect(await store.health()).toEqual({ ok: false, status: 'locked' });
     expect(Date.now() - started).toBeLessThan(1_000); // a 2 s wait would have blocked every ack
     expect(db.pragma('busy_timeout', { simple: true })).toBe(2_000);
   });
 
-  it('probes at most once every few seconds (cached), then sees the lock gone', () => {
+  it('probes at most once every few seconds (cached), then sees the lock gone', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(1_000_000);
     const store = createStore(track(openDatabase(path)));
     const other = otherConnection();
     other.exec('BEGIN IMMEDIATE');
-    expect(store.health().status).toBe('locked');
+    expect((await store.health()).status).toBe('locked');
     other.exec('ROLLBACK');
 
     vi.setSystemTime(1_002_000);
-    expect(store.health().status).toBe('locked'); // cached
+    expect((await store.health()).status).toBe('locked'); // cached
     vi.setSystemTime(1_003_000);
-    expect(store.health().status).toBe('ok');
+    expect((await store.health()).status).toBe('ok');
   });
 
-  it('says so when the database is closed instead of throwing', () => {
+  it('says so when the database is closed instead of throwing', async () => {
     const store = createStore(openDatabase(path));
-    store.db.close();
-    expect(store.health()).toEqual({ ok: false, status: 'error' });
+    await store.close();
+    expect(await store.health()).toEqual({ ok: false, status: 'error' });
   });
 });
 

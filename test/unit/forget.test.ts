@@ -20,7 +20,7 @@ let store: Store;
 beforeEach(() => {
   store = createStore(openDatabase(':memory:'));
 });
-afterEach(() => store.db.close());
+afterEach(() => store.close());
 
 describe('forget', () => {
   it("deletes the thread's finished inbox rows with their text, keeping other threads and unsettled rows", async () => {
@@ -29,13 +29,13 @@ describe('forget', () => {
     const forget = message('100.1', '100.3', 'forget');
     const elsewhere = message('200.1', '200.1', 'another thread');
     for (const m of [asked, failed, forget, elsewhere]) {
-      store.inbox.accept(m);
-      store.threads.ensure({ ...m, threadKey: threadKeyOf(m), toolVersion: 'code_execution_20260521' });
+      await store.inbox.accept(m);
+      await store.threads.ensure({ ...m, threadKey: threadKeyOf(m), toolVersion: 'code_execution_20260521' });
     }
-    store.inbox.markDone('C1', asked.messageTs);
-    store.inbox.markFailed('C1', failed.messageTs, 'overloaded');
-    store.inbox.markDone('C1', elsewhere.messageTs);
-    store.inbox.markRunning('C1', forget.messageTs);
+    await store.inbox.markDone('C1', asked.messageTs);
+    await store.inbox.markFailed('C1', failed.messageTs, 'overloaded');
+    await store.inbox.markDone('C1', elsewhere.messageTs);
+    await store.inbox.markRunning('C1', forget.messageTs);
     const deleted: string[] = [];
 
     await forgetThread(
@@ -46,15 +46,15 @@ describe('forget', () => {
       threadKeyOf(asked),
     );
 
-    expect(store.inbox.get('C1', asked.messageTs)).toBeUndefined();
-    expect(store.inbox.get('C1', failed.messageTs)).toBeUndefined();
-    expect(store.inbox.lastFailed(threadKeyOf(asked))).toBeUndefined();
-    expect(store.threads.get(threadKeyOf(asked))).toBeUndefined();
+    expect(await store.inbox.get('C1', asked.messageTs)).toBeUndefined();
+    expect(await store.inbox.get('C1', failed.messageTs)).toBeUndefined();
+    expect(await store.inbox.lastFailed(threadKeyOf(asked))).toBeUndefined();
+    expect(await store.threads.get(threadKeyOf(asked))).toBeUndefined();
     // The running `forget` is still settled by intake, and dedupes its own late twin.
-    expect(store.inbox.get('C1', forget.messageTs)?.status).toBe('running');
-    expect(store.inbox.get('C1', elsewhere.messageTs)?.message.text).toBe('another thread');
-    expect(store.threads.get(threadKeyOf(elsewhere))).toBeDefined();
-    const text = JSON.stringify(store.db.prepare('SELECT message_json FROM inbox').all());
+    expect((await store.inbox.get('C1', forget.messageTs))?.status).toBe('running');
+    expect((await store.inbox.get('C1', elsewhere.messageTs))?.message.text).toBe('another thread');
+    expect(await store.threads.get(threadKeyOf(elsewhere))).toBeDefined();
+    const text = JSON.stringify(store.sql.sqlite!.prepare('SELECT message_json FROM inbox').all());
     expect(text).not.toContain('ACME');
     expect(text).not.toContain('salaries');
   });

@@ -45,7 +45,7 @@ beforeEach(() => {
 });
 afterEach(async () => {
   await worker?.drain();
-  store.db.close();
+  await store.close();
 });
 
 /** Runs one message through intake with `runTurn`, and returns how its inbox row ended. */
@@ -69,10 +69,10 @@ async function run(
     maxQueued: 10,
     slackResends: true,
   });
-  expect(intake.receive(msg)).toBe(true);
+  expect(await intake.receive(msg)).toBe(true);
   await worker.drain();
-  const [failure] = store.reports.recentFailures('T1');
-  return failure?.lastError ?? store.inbox.get('C1', msg.messageTs)?.status;
+  const [failure] = await store.reports.recentFailures('T1');
+  return failure?.lastError ?? (await store.inbox.get('C1', msg.messageTs))?.status;
 }
 
 const untilAborted = (signal: AbortSignal) =>

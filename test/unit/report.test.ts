@@ -144,14 +144,14 @@ describe('npm run report', () => {
     const dbPath = join(dir, 'bot.db');
     const store = createStore(openDatabase(dbPath));
     const rows = sampleRows();
-    for (const r of rows) store.audit.record(r);
-    store.audit.record({
+    for (const r of rows) await store.audit.record(r);
+    await store.audit.record({
       ...rows[0]!,
       messageTs: 'late',
       at: Date.parse('2026-12-05T00:00:00Z'),
       costUsd: 99,
     });
-    store.db.close();
+    await store.close();
 
     const { stdout } = await run(
       process.execPath,

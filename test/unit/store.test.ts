@@ -23,14 +23,14 @@ beforeEach(() => {
   store = createStore(openDatabase(':memory:'));
 });
 
-afterEach(() => {
-  store.db.close();
+afterEach(async () => {
+  await store.close();
   vi.useRealTimers();
 });
 
 describe('threads', () => {
-  it('ensure creates the thread once and returns it', () => {
-    const row = store.threads.ensure({ threadKey: KEY, ...thread });
+  it('ensure creates the thread once and returns it', async () => {
+    const row = await store.threads.ensure({ threadKey: KEY, ...thread });
     expect(row).toEqual({
       threadKey: KEY,
       teamId: 'T1',
@@ -43,63 +43,67 @@ describe('threads', () => {
       replayFromSeq: 0,
       firstSeenAt: 1_000_000,
     });
-    expect(store.threads.get(KEY)).toEqual(row);
+    expect(await store.threads.get(KEY)).toEqual(row);
   });
 
-  it('ensure is idempotent and keeps the tool version the thread started with', () => {
-    store.threads.ensure({ threadKey: KEY, ...thread });
-    store.threads.setContainer(KEY, 'container_a', 5_000_000);
+  it('ensure is idempotent and keeps the tool version the thread started with', async () => {
+    await store.threads.ensure({ threadKey: KEY, ...thread });
+    await store.threads.setContainer(KEY, 'container_a', 5_000_000);
     vi.setSystemTime(2_000_000);
 
-    const again = store.threads.ensure({ threadKey: KEY, ...thread, toolVersion: 'code_execution_20250825' });
+    const again = await store.threads.ensure({
+      threadKey: KEY,
+      ...thread,
+      toolVersion: 'code_execution_20250825',
+    });
 
     expect(again.toolVersion).toBe('code_execution_20260521');
     expect(again.firstSeenAt).toBe(1_000_000);
     expect(again.containerId).toBe('container_a');
   });
 
-  it('get returns undefined for a thread the bot never joined', () => {
-    expect(store.threads.get('T1:C1:nope')).toBeUndefined();
+  it('get returns undefined for a thread the bot never joined', async () => {
+    expect(await store.threads.get('T1:C1:nope')).toBeUndefined();
   });
 
-  it('setContainer keeps container_created_at while the container id stays the same', () => {
-    store.threads.ensure({ threadKey: KEY, ...thread });
-    store.threads.setContainer(KEY, 'container_a', 5_000_000);
+  it('setContainer keeps container_created_at while the container id stays the same', async () => {
+    await store.threads.ensure({ threadKey: KEY, ...thread });
+    await store.threads.setContainer(KEY, 'container_a', 5_000_000);
     vi.setSystemTime(3_000_000);
-    store.threads.setContainer(KEY, 'container_a', 9_000_000);
+    await store.threads.setContainer(KEY, 'container_a', 9_000_000);
 
-    expect(store.threads.get(KEY)).toMatchObject({
+    expect(await store.threads.get(KEY)).toMatchObject({
       containerId: 'container_a',
       containerCreatedAt: 1_000_000,
       containerExpiresAt: 9_000_000,
     });
   });
 
-  it('setContainer resets container_created_at when the container id changes', () => {
-    store.threads.ensure({ threadKey: KEY, ...thread });
-    store.threads.setContainer(KEY, 'container_a', 5_000_000);
+  it('setContainer resets container_created_at when the container id changes', async () => {
+    await store.threads.ensure({ threadKey: KEY, ...thread });
+    await store.threads.setContainer(KEY, 'container_a', 5_000_000);
     vi.setSystemTime(3_000_000);
-    store.threads.setContainer(KEY, 'container_b', 8_000_000);
+    await store.threads.setContainer(KEY, 'container_b', 8_000_000);
 
-    expect(store.threads.get(KEY)).toMatchObject({
+    expect(await store.threads.get(KEY)).toMatchObject({
       containerId: 'container_b',
       containerCreatedAt: 3_000_000,
       containerExpiresAt: 8_000_000,
     });
   });
 
-  it('setContainer(null) forgets the container', () => {
-    store.threads.ensure({ threadKey: KEY, ...thread });
-    store.threads.setContainer(KEY, 'container_a', 5_000_000);
-    store.threads.setContainer(KEY, null, null);
-    expect(store.threads.get(KEY)).toMatchObject({ containerId: null, containerExpiresAt: null });
+  it('setContainer(null) forgets the container', async () => {
+    await store.threads.ensure({ threadKey: KEY, ...thread });
+    await store.threads.setContainer(KEY, 'container_a', 5_000_000);
+    await store.threads.setContainer(KEY, null, null);
+    expect(await store.threads.get(KEY)).toMatchObject({ containerId: null, containerExpiresAt: null });
   });
 
-  it('setContainer touches only its own thread', () => {
-    store.threads.ensure({ threadKey: KEY, ...thread });
-    store.threads.ensure({ threadKey: OTHER_KEY, ...OTHER });
-    store.threads.setContainer(KEY, 'container_a', 5_000_000);
-    expect(store.threads.get(OTHER_KEY)?.containerId).toBeNull();
+  it('setContainer touches only its own thread', async () => {
+    await store.threads.ensure({ threadKey: KEY, ...thread });
+    await store.threads.ensure({ threadKey: OTHER_KEY, ...OTHER });
+    await store.threads.setContainer(KEY, 'container_a', 5_000_000);
+    expect((await store.threads.get(OTHER_KEY))?.containerId).toBeNull();
   });
 });
 
@@ -109,16 +113,16 @@ describe('history', () => {
     { role: 'assistant', content: [{ type: 'text', text: a }] },
   ];
 
-  beforeEach(() => {
-    store.threads.ensure({ threadKey: KEY, ...thread });
-    store.threads.ensure({ threadKey: OTHER_KEY, ...OTHER });
+  beforeEach(async () => {
+    await store.threads.ensure({ threadKey: KEY, ...thread });
+    await store.threads.ensure({ threadKey: OTHER_KEY, ...OTHER });
   });
 
-  it('lists turns in the order they were appended, with consecutive seq numbers', () => {
-    store.history.appendTurn(KEY, 'turn-1', turn('q1', 'a1'));
-    store.history.appendTurn(KEY, 'turn-2', turn('q2', 'a2'));
+  it('lists turns in the order they were appended, with consecutive seq numbers', async () => {
+    await store.history.appendTurn(KEY, 'turn-1', turn('q1', 'a1'));
+    await store.history.appendTurn(KEY, 'turn-2', turn('q2', 'a2'));
 
-    const entries = store.history.list(KEY);
+    const entries = await store.history.list(KEY);
     expect(entries.map((e) => [e.seq, e.turnId, e.message.role])).toEqual([
       [1, 'turn-1', 'user'],
       [2, 'turn-1', 'assistant'],
@@ -133,32 +137,32 @@ describe('history', () => {
     ]);
   });
 
-  it('keeps threads apart, each with its own sequence', () => {
-    store.history.appendTurn(KEY, 'turn-1', turn('q1', 'a1'));
-    store.history.appendTurn(OTHER_KEY, 'turn-x', turn('other', 'reply'));
-    expect(store.history.list(OTHER_KEY).map((e) => [e.seq, e.message.content])).toEqual([
+  it('keeps threads apart, each with its own sequence', async () => {
+    await store.history.appendTurn(KEY, 'turn-1', turn('q1', 'a1'));
+    await store.history.appendTurn(OTHER_KEY, 'turn-x', turn('other', 'reply'));
+    expect((await store.history.list(OTHER_KEY)).map((e) => [e.seq, e.message.content])).toEqual([
       [1, 'other'],
       [2, [{ type: 'text', text: 'reply' }]],
     ]);
-    expect(store.history.list(KEY)).toHaveLength(2);
+    expect(await store.history.list(KEY)).toHaveLength(2);
   });
 
-  it('appendTurn is atomic: a turn that fails half-way leaves no trace', () => {
-    store.history.appendTurn(KEY, 'turn-1', turn('q1', 'a1'));
+  it('appendTurn is atomic: a turn that fails half-way leaves no trace', async () => {
+    await store.history.appendTurn(KEY, 'turn-1', turn('q1', 'a1'));
     const broken = [
       { role: 'user', content: 'q2' },
       // The schema only allows user/assistant; the second insert fails.
       { role: 'system', content: 'nope' },
     ] as unknown as Anthropic.MessageParam[];
 
-    expect(() => store.history.appendTurn(KEY, 'turn-2', broken)).toThrow();
+    await expect(store.history.appendTurn(KEY, 'turn-2', broken)).rejects.toThrow();
 
-    expect(store.history.list(KEY).map((e) => e.turnId)).toEqual(['turn-1', 'turn-1']);
-    store.history.appendTurn(KEY, 'turn-3', turn('q3', 'a3'));
-    expect(store.history.list(KEY).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect((await store.history.list(KEY)).map((e) => e.turnId)).toEqual(['turn-1', 'turn-1']);
+    await store.history.appendTurn(KEY, 'turn-3', turn('q3', 'a3'));
+    expect((await store.history.list(KEY)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
   });
 
-  it('round-trips assistant content verbatim, server-tool and thinking blocks included', () => {
+  it('round-trips assistant content verbatim, server-tool and thinking blocks included', async () => {
     const assistant: Anthropic.ContentBlockParam[] = [
       { type: 'thinking', thinking: 'Let me check the CSV…', signature: 'EqQBCkYIARgC/+==' },
       {
@@ -181,12 +185,12 @@ describe('history', () => {
       { type: 'text', text: 'Line one\n\n```\ncode with "quotes" and \\backslashes\n```' },
     ];
     const user: Anthropic.ContentBlockParam[] = [{ type: 'text', text: 'Question from Slack user U1:\nhi' }];
-    store.history.appendTurn(KEY, 'turn-1', [
+    await store.history.appendTurn(KEY, 'turn-1', [
       { role: 'user', content: user },
       { role: 'assistant', content: assistant },
     ]);
 
-    const [u, a] = store.history.list(KEY);
+    const [u, a] = await store.history.list(KEY);
     expect(u?.message).toEqual({ role: 'user', content: user });
     expect(a?.message).toEqual({ role: 'assistant', content: assistant });
     expect(a?.approxTokens).toBeGreaterThan(0);
@@ -209,53 +213,53 @@ describe('files', () => {
     mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
   };
 
-  beforeEach(() => {
-    store.threads.ensure({ threadKey: KEY, ...thread });
-    store.threads.ensure({ threadKey: OTHER_KEY, ...OTHER });
+  beforeEach(async () => {
+    await store.threads.ensure({ threadKey: KEY, ...thread });
+    await store.threads.ensure({ threadKey: OTHER_KEY, ...OTHER });
   });
 
-  it('lists a thread’s files in the order they were added, not yet attached', () => {
-    store.files.add(KEY, csv);
+  it('lists a thread’s files in the order they were added, not yet attached', async () => {
+    await store.files.add(KEY, csv);
     vi.setSystemTime(1_000_001);
-    store.files.add(KEY, xlsx);
-    expect(store.files.list(KEY)).toEqual([
+    await store.files.add(KEY, xlsx);
+    expect(await store.files.list(KEY)).toEqual([
       { ...csv, containerId: null },
       { ...xlsx, containerId: null },
     ]);
   });
 
-  it('adds a Slack file once per thread; a second upload of it is ignored', () => {
-    store.files.add(KEY, csv);
-    store.files.add(KEY, { ...csv, anthropicFileId: 'file_csv_again' });
-    expect(store.files.list(KEY)).toEqual([{ ...csv, containerId: null }]);
+  it('adds a Slack file once per thread; a second upload of it is ignored', async () => {
+    await store.files.add(KEY, csv);
+    await store.files.add(KEY, { ...csv, anthropicFileId: 'file_csv_again' });
+    expect(await store.files.list(KEY)).toEqual([{ ...csv, containerId: null }]);
   });
 
-  it('lets the same Slack file belong to two threads', () => {
-    store.files.add(KEY, csv);
-    store.files.add(OTHER_KEY, { ...csv, anthropicFileId: 'file_csv_other' });
-    expect(store.files.list(OTHER_KEY).map((f) => f.anthropicFileId)).toEqual(['file_csv_other']);
-    expect(store.files.list(KEY).map((f) => f.anthropicFileId)).toEqual(['file_csv']);
+  it('lets the same Slack file belong to two threads', async () => {
+    await store.files.add(KEY, csv);
+    await store.files.add(OTHER_KEY, { ...csv, anthropicFileId: 'file_csv_other' });
+    expect((await store.files.list(OTHER_KEY)).map((f) => f.anthropicFileId)).toEqual(['file_csv_other']);
+    expect((await store.files.list(KEY)).map((f) => f.anthropicFileId)).toEqual(['file_csv']);
   });
 
-  it('markAttached records the container for the named files of that thread only', () => {
-    store.files.add(KEY, csv);
-    store.files.add(KEY, xlsx);
-    store.files.add(OTHER_KEY, csv);
+  it('markAttached records the container for the named files of that thread only', async () => {
+    await store.files.add(KEY, csv);
+    await store.files.add(KEY, xlsx);
+    await store.files.add(OTHER_KEY, csv);
 
-    store.files.markAttached(KEY, ['file_csv'], 'container_a');
+    await store.files.markAttached(KEY, ['file_csv'], 'container_a');
 
-    expect(store.files.list(KEY).map((f) => [f.name, f.containerId])).toEqual([
+    expect((await store.files.list(KEY)).map((f) => [f.name, f.containerId])).toEqual([
       ['sales.csv', 'container_a'],
       ['plan.xlsx', null],
     ]);
-    expect(store.files.list(OTHER_KEY)[0]?.containerId).toBeNull();
+    expect((await store.files.list(OTHER_KEY))[0]?.containerId).toBeNull();
   });
 
-  it('markAttached moves files to a new container', () => {
-    store.files.add(KEY, csv);
-    store.files.markAttached(KEY, ['file_csv'], 'container_a');
-    store.files.markAttached(KEY, ['file_csv'], 'container_b');
-    expect(store.files.list(KEY)[0]?.containerId).toBe('container_b');
+  it('markAttached moves files to a new container', async () => {
+    await store.files.add(KEY, csv);
+    await store.files.markAttached(KEY, ['file_csv'], 'container_a');
+    await store.files.markAttached(KEY, ['file_csv'], 'container_b');
+    expect((await store.files.list(KEY))[0]?.containerId).toBe('container_b');
   });
 });
 
@@ -274,27 +278,27 @@ describe('inbox', () => {
     ...over,
   });
 
-  it('accepts a message once: Slack retries and app_mention/message double delivery collapse', () => {
+  it('accepts a message once: Slack retries and app_mention/message double delivery collapse', async () => {
     const m = message('1700000001.000100');
-    expect(store.inbox.accept(m)).toBe(true);
-    expect(store.inbox.accept({ ...m, eventId: 'EvRetry' })).toBe(false);
-    expect(store.inbox.open()).toHaveLength(1);
-    expect(store.inbox.openCount()).toBe(1);
+    expect(await store.inbox.accept(m)).toBe(true);
+    expect(await store.inbox.accept({ ...m, eventId: 'EvRetry' })).toBe(false);
+    expect(await store.inbox.open()).toHaveLength(1);
+    expect(await store.inbox.openCount()).toBe(1);
   });
 
-  it('treats the same ts in another channel as a different message', () => {
-    expect(store.inbox.accept(message('1700000001.000100'))).toBe(true);
-    expect(store.inbox.accept(message('1700000001.000100', { channelId: 'C2' }))).toBe(true);
-    expect(store.inbox.openCount()).toBe(2);
+  it('treats the same ts in another channel as a different message', async () => {
+    expect(await store.inbox.accept(message('1700000001.000100'))).toBe(true);
+    expect(await store.inbox.accept(message('1700000001.000100', { channelId: 'C2' }))).toBe(true);
+    expect(await store.inbox.openCount()).toBe(2);
   });
 
-  it('returns the stored message as it was accepted', () => {
+  it('returns the stored message as it was accepted', async () => {
     const m = message('1700000001.000100', {
       files: [{ id: 'F01', name: 'sales.csv', size: 10 }],
       text: 'which region grew fastest? 📈',
     });
-    store.inbox.accept(m);
-    const items = store.inbox.open();
+    await store.inbox.accept(m);
+    const items = await store.inbox.open();
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({
       channelId: 'C1',
@@ -305,50 +309,50 @@ describe('inbox', () => {
     expect(items[0]?.message).toEqual(m);
   });
 
-  it('counts an attempt each time a message starts running', () => {
-    store.inbox.accept(message('1700000001.000100'));
-    store.inbox.markRunning('C1', '1700000001.000100');
-    expect(store.inbox.open()[0]).toMatchObject({ status: 'running', attempts: 1 });
+  it('counts an attempt each time a message starts running', async () => {
+    await store.inbox.accept(message('1700000001.000100'));
+    await store.inbox.markRunning('C1', '1700000001.000100');
+    expect((await store.inbox.open())[0]).toMatchObject({ status: 'running', attempts: 1 });
     // The process restarted mid-turn and picked the message up again.
-    store.inbox.markRunning('C1', '1700000001.000100');
-    expect(store.inbox.open()[0]).toMatchObject({ status: 'running', attempts: 2 });
+    await store.inbox.markRunning('C1', '1700000001.000100');
+    expect((await store.inbox.open())[0]).toMatchObject({ status: 'running', attempts: 2 });
   });
 
-  it('finished and failed messages are no longer open', () => {
-    store.inbox.accept(message('1700000001.000100'));
-    store.inbox.accept(message('1700000002.000100'));
-    store.inbox.accept(message('1700000003.000100'));
-    store.inbox.markRunning('C1', '1700000001.000100');
-    store.inbox.markDone('C1', '1700000001.000100');
-    store.inbox.markRunning('C1', '1700000002.000100');
-    store.inbox.markFailed('C1', '1700000002.000100', 'boom');
+  it('finished and failed messages are no longer open', async () => {
+    await store.inbox.accept(message('1700000001.000100'));
+    await store.inbox.accept(message('1700000002.000100'));
+    await store.inbox.accept(message('1700000003.000100'));
+    await store.inbox.markRunning('C1', '1700000001.000100');
+    await store.inbox.markDone('C1', '1700000001.000100');
+    await store.inbox.markRunning('C1', '1700000002.000100');
+    await store.inbox.markFailed('C1', '1700000002.000100', 'boom');
 
-    expect(store.inbox.open().map((i) => i.messageTs)).toEqual(['1700000003.000100']);
-    expect(store.inbox.openCount()).toBe(1);
-    const failed = store.db
-      .prepare('SELECT status, attempts, last_error FROM inbox WHERE message_ts = ?')
+    expect((await store.inbox.open()).map((i) => i.messageTs)).toEqual(['1700000003.000100']);
+    expect(await store.inbox.openCount()).toBe(1);
+    const failed = store.sql
+      .sqlite!.prepare('SELECT status, attempts, last_error FROM inbox WHERE message_ts = ?')
       .get('1700000002.000100');
     expect(failed).toEqual({ status: 'failed', attempts: 1, last_error: 'boom' });
   });
 
-  it('a done message accepted again (late Slack retry) is not re-queued', () => {
+  it('a done message accepted again (late Slack retry) is not re-queued', async () => {
     const m = message('1700000001.000100');
-    store.inbox.accept(m);
-    store.inbox.markDone('C1', '1700000001.000100');
-    expect(store.inbox.accept(m)).toBe(false);
-    expect(store.inbox.open()).toEqual([]);
+    await store.inbox.accept(m);
+    await store.inbox.markDone('C1', '1700000001.000100');
+    expect(await store.inbox.accept(m)).toBe(false);
+    expect(await store.inbox.open()).toEqual([]);
   });
 
-  it('open() returns queued and running messages oldest first', () => {
+  it('open() returns queued and running messages oldest first', async () => {
     vi.setSystemTime(3_000);
-    store.inbox.accept(message('1700000003.000100', { channelId: 'C3' }));
+    await store.inbox.accept(message('1700000003.000100', { channelId: 'C3' }));
     vi.setSystemTime(1_000);
-    store.inbox.accept(message('1700000009.000100', { channelId: 'C1' }));
+    await store.inbox.accept(message('1700000009.000100', { channelId: 'C1' }));
     vi.setSystemTime(2_000);
-    store.inbox.accept(message('1700000001.000100', { channelId: 'C2' }));
-    store.inbox.markRunning('C2', '1700000001.000100');
+    await store.inbox.accept(message('1700000001.000100', { channelId: 'C2' }));
+    await store.inbox.markRunning('C2', '1700000001.000100');
 
-    expect(store.inbox.open().map((i) => [i.channelId, i.status])).toEqual([
+    expect((await store.inbox.open()).map((i) => [i.channelId, i.status])).toEqual([
       ['C1', 'queued'],
       ['C2', 'running'],
       ['C3', 'queued'],

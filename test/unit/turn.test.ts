@@ -99,12 +99,12 @@ beforeEach(() => {
   finished = [];
   asked = [];
 });
-afterEach(() => store.db.close());
+afterEach(() => store.close());
 
 describe('runTurn', () => {
   it('flags a failed code run next to a confident answer, and stores the turn with its container', async () => {
     const msg = message('which region grew fastest?');
-    store.inbox.accept(msg);
+    await store.inbox.accept(msg);
     const outcome = await runTurn(
       deps(
         analyst([
@@ -123,17 +123,17 @@ describe('runTurn', () => {
     expect(answers[0]!.retryable).toBe(true); // every run failed: the answer offers Retry
     expect(finished).toEqual(['failed']);
     const key = threadKeyOf(msg);
-    expect(store.threads.get(key)?.containerId).toBe('container_1');
-    expect(store.history.list(key).map((e) => e.message.role)).toEqual(['user', 'assistant']);
+    expect((await store.threads.get(key))?.containerId).toBe('container_1');
+    expect((await store.history.list(key)).map((e) => e.message.role)).toEqual(['user', 'assistant']);
   });
 
   it('sends the stored history with a follow-up, in the same container', async () => {
     const first = message('total revenue?');
     const follow = { ...message('and by month?'), messageTs: '1700000000.000300' };
     const a = analyst([blocks.text('42.')]);
-    store.inbox.accept(first);
+    await store.inbox.accept(first);
     await runTurn(deps(a), first);
-    store.inbox.accept(follow);
+    await store.inbox.accept(follow);
     await runTurn(deps(a), follow);
 
     expect(asked[1]!.containerId).toBe('container_1');
@@ -142,19 +142,19 @@ describe('runTurn', () => {
 
   it("reports Claude's failure with its user message, and leaves no history behind", async () => {
     const msg = message('anything');
-    store.inbox.accept(msg);
+    await store.inbox.accept(msg);
     const error = new AnalystError('overloaded', 'req_1', 'overloaded_error', 529, null);
     const outcome = await runTurn(deps(analyst([], error)), msg);
 
     expect(outcome).toMatchObject({ status: 'failed', code: 'overloaded' });
     expect(failures.join('\n')).toContain('Claude is overloaded right now.');
     expect(finished).toEqual(['failed']);
-    expect(store.history.list(threadKeyOf(msg))).toEqual([]);
+    expect(await store.history.list(threadKeyOf(msg))).toEqual([]);
   });
 
   it('never shows a crash as "Stopped": an error that is not an abort ends the view as failed and propagates', async () => {
     const msg = message('anything');
-    store.inbox.accept(msg);
+    await store.inbox.accept(msg);
     const bug = new TypeError('a bug');
     await expect(runTurn(deps(analyst([], bug)), msg)).rejects.toBe(bug);
     expect(finished).toEqual(['failed']);
@@ -162,7 +162,7 @@ describe('runTurn', () => {
 
   it("shows an abort as stopped when the turn's signal fired", async () => {
     const msg = message('anything');
-    store.inbox.accept(msg);
+    await store.inbox.accept(msg);
     const controller = new AbortController();
     controller.abort(new Error('Stop'));
     const aborted = new AnalystError('aborted', null, null, null, null);

@@ -10,12 +10,12 @@ import { slackErrorCode } from '../errors.js';
 
 export interface ActionDeps {
   stop: (key: string) => boolean;
-  retry: (channelId: string, messageTs: string) => boolean;
+  retry: (channelId: string, messageTs: string) => Promise<boolean>;
   /** Who asked the message a button acts on (from the inbox); undefined for a message the bot does not have. */
-  askerOf: (channelId: string, messageTs: string) => string | undefined;
+  askerOf: (channelId: string, messageTs: string) => Promise<string | undefined>;
   isAdmin: AdminCheck;
   /** Stores a 👍/👎 on an answer; the person's latest click wins. */
-  rate: (f: { turnId: string; userId: string; rating: 'up' | 'down'; threadKey: string }) => void;
+  rate: (f: { turnId: string; userId: string; rating: 'up' | 'down'; threadKey: string }) => Promise<void>;
   log: Logger;
 }
 
@@ -26,20 +26,20 @@ type MessageKey = NonNullable<ReturnType<typeof parseMessageKey>>;
  * who asked it or a workspace admin; anyone else is told so in a note only they see.
  */
 export function registerActions(app: App, deps: ActionDeps): void {
-  /** Runs `act` if `body.user` may; the asker is checked at once, an admin after the ack (users.info is a call). */
-  function guarded(
+  /** Runs `act` if `body.user` may: the asker (from the inbox) or an admin (users.info is a call). */
+  async function guarded(
     body: BlockButtonAction,
     client: WebClient,
     key: MessageKey,
     verb: 'stop' | 'retry',
     act: () => Promise<void> | void,
-  ): void {
+  ): Promise<void> {
     const user = body.user.id;
     const run = () =>
       Promise.resolve(act()).catch((err: unknown) => deps.log.error({ err, action: verb }, 'button failed'));
     let asker: string | undefined;
     try {
-      asker = deps.askerOf(key.channelId, key.messageTs);
+      asker = await deps.askerOf(key.channelId, key.messageTs);
     } catch (err) {
       deps.log.warn({ err, action: verb }, 'could not look up who asked; only admins may act');
     }
@@ -65,7 +65,7 @@ export function registerActions(app: App, deps: ActionDeps): void {
     await ack();
     const key = parseMessageKey(action.value ?? '');
     if (!key || key.channelId !== body.channel?.id) return;
-    guarded(body, client, key, 'stop', () => {
+    await guarded(body, client, key, 'stop', () => {
       const stopped = deps.stop(action.value!);
       deps.log.info({ stopped, user: body.user.id }, 'stop requested');
     });
@@ -75,8 +75,8 @@ export function registerActions(app: App, deps: ActionDeps): void {
     await ack();
     const key = parseMessageKey(action.value ?? '');
     if (!key || key.channelId !== body.channel?.id) return;
-    guarded(body, client, key, 'retry', async () => {
-      if (!deps.retry(key.channelId, key.messageTs)) {
+    await guarded(body, client, key, 'retry', async () => {
+      if (!(await deps.retry(key.channelId, key.messageTs))) {
         await ephemeral(client, deps.log, body, key, 'That question is already being answered.');
       }
     });
@@ -93,7 +93,7 @@ export function registerActions(app: App, deps: ActionDeps): void {
     const user = body.user.id;
     const threadTs = body.message?.thread_ts ?? key.messageTs;
     try {
-      deps.rate({
+      await deps.rate({
         turnId: click.turnId,
         userId: user,
         rating: click.rating,
@@ -107,7 +107,7 @@ export function registerActions(app: App, deps: ActionDeps): void {
     deps.log.info({ rating: click.rating, turnId: click.turnId }, 'answer rated');
     let asker: string | undefined;
     try {
-      asker = deps.askerOf(key.channelId, key.messageTs);
+      asker = await deps.askerOf(key.channelId, key.messageTs);
     } catch {
       asker = undefined; // no Retry offered; the rating is stored
     }

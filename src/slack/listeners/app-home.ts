@@ -10,12 +10,12 @@ export interface AppHomeDeps {
   reports: Reports;
   isAdmin: AdminCheck;
   /** 👍/👎 counts of one workspace's answers. */
-  feedbackCounts: (teamId: string) => { up: number; down: number };
+  feedbackCounts: (teamId: string) => Promise<{ up: number; down: number }>;
   log: Logger;
   /** Spend against the budgets: the workspace's for admins, the viewer's own for everyone else. */
   spend?: {
-    overview(teamId: string): SpendOverview;
-    own(teamId: string, userId: string, admin: boolean): OwnUsage;
+    overview(teamId: string): Promise<SpendOverview>;
+    own(teamId: string, userId: string, admin: boolean): Promise<OwnUsage>;
   };
   retentionDays?: number;
 }
@@ -47,13 +47,13 @@ async function publishHome(
   let admin: AdminReport | undefined;
   if (await deps.isAdmin(who.userId)) {
     admin = {
-      usage: deps.reports.usageByChannel(who.teamId),
-      failures: deps.reports.recentFailures(who.teamId, RECENT_FAILURES),
-      spend: deps.spend?.overview(who.teamId),
-      feedback: deps.feedbackCounts(who.teamId),
+      usage: await deps.reports.usageByChannel(who.teamId),
+      failures: await deps.reports.recentFailures(who.teamId, RECENT_FAILURES),
+      spend: await deps.spend?.overview(who.teamId),
+      feedback: await deps.feedbackCounts(who.teamId),
     };
   }
-  const own = admin ? undefined : deps.spend?.own(who.teamId, who.userId, false);
+  const own = admin ? undefined : await deps.spend?.own(who.teamId, who.userId, false);
   await client.views.publish({
     user_id: who.userId,
     view: buildHomeView({ botUserId: who.botUserId, admin, own, retentionDays: deps.retentionDays }),

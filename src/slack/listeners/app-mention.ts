@@ -14,6 +14,6 @@ export function registerAppMention(app: App, deps: ListenerDeps): void {
         sharedChannel: body.is_ext_shared_channel,
       },
     );
-    if (msg) deps.receive(msg);
+    if (msg) await deps.receive(msg);
   });
 }

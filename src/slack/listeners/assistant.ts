@@ -6,8 +6,8 @@ import { slackErrorCode } from '../errors.js';
 import { type IncomingEvent, toThreadMessage } from './thread-message.js';
 
 export interface AssistantDeps {
-  /** Fast and synchronous: records the message and queues it (intake.receive). */
-  receive: (msg: ThreadMessage) => boolean;
+  /** Fast: records the message and queues it (intake.receive), awaited before the ack. */
+  receive: (msg: ThreadMessage) => Promise<boolean>;
   log: Logger;
 }
 
@@ -72,7 +72,7 @@ export function registerAssistant(app: App, deps: AssistantDeps): void {
           eventId: body.event_id,
         });
         if (!msg) return;
-        const accepted = deps.receive(msg);
+        const accepted = await deps.receive(msg);
         const key = threadKeyOf(msg);
         if (accepted && msg.text !== '' && !titled.has(key)) {
           titled.add(key);

@@ -3,6 +3,6 @@ import type { ActionDeps } from './actions.js';
 
 /** What the event listeners need from the application, given by the composition root. */
 export interface ListenerDeps extends ActionDeps {
-  /** Fast and synchronous: records the message and queues it; nothing slow happens before the ack. */
-  receive: (msg: ThreadMessage) => boolean;
+  /** Fast: records the message and queues it; awaited before the ack, and nothing slow happens before it. */
+  receive: (msg: ThreadMessage) => Promise<boolean>;
 }

@@ -11,6 +11,6 @@ export function registerMessage(app: App, deps: ListenerDeps): void {
       eventId: body.event_id,
       sharedChannel: body.is_ext_shared_channel,
     });
-    if (msg) deps.receive(msg);
+    if (msg) await deps.receive(msg);
   });
 }

@@ -66,7 +66,7 @@ async function showCode(
 ): Promise<void> {
   const threadKey = threadKeyOf(thread);
   // Only this thread's history: the button value is never used to look anything up elsewhere.
-  const runs = turnId === '' ? undefined : deps.runsOf(threadKey, turnId);
+  const runs = turnId === '' ? undefined : await deps.runsOf(threadKey, turnId);
   if (!runs) {
     deps.log.info({ threadKey }, 'show_code for a turn this thread does not have');
     await notStored(client, thread, userId, deps.log);

@@ -23,7 +23,7 @@ import { registerListeners } from './slack/listeners/index.js';
 import { registerShowCode } from './slack/listeners/show-code.js';
 import { createSlackReplier } from './slack/reply.js';
 import { checkAnthropic, checkBotToken, hostOf, verifyStartup } from './startup.js';
-import { createStore, openDatabase, type Store } from './store/index.js';
+import { openStore, type Store } from './store/index.js';
 import { runTurn } from './turn.js';
 import { createWorker } from './worker.js';
 
@@ -67,12 +67,12 @@ export async function createBot(config: Config, log: Logger) {
     log,
   });
 
-  const store = createStore(
-    openDatabase(config.DATABASE_PATH, {
-      busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS,
-      synchronous: config.SQLITE_SYNCHRONOUS,
-    }),
-  );
+  const store = await openStore({
+    url: config.DATABASE_URL,
+    path: config.DATABASE_PATH,
+    poolSize: config.DATABASE_POOL_SIZE,
+    sqlite: { busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS, synchronous: config.SQLITE_SYNCHRONOUS },
+  });
 
   let intake: ReturnType<typeof createIntake> | undefined;
   const worker = createWorker({
@@ -126,6 +126,7 @@ export async function createBot(config: Config, log: Logger) {
     probeAnthropic: (signal) =>
       checkAnthropic(probes.anthropic, config.ANTHROPIC_MODEL, anthropicHost, signal),
     database: () => store.health(),
+    databaseEngine: store.engine,
     queue: () => ({ pending: worker.pending, active: worker.active, max: config.MAX_QUEUED_MESSAGES }),
     intervalMs: config.HEALTH_CHECK_SECONDS * 1000,
     log,

@@ -79,6 +79,13 @@ const schema = z.object({
 
   PORT: int(3000, 1, 65_535),
   DATABASE_PATH: z.string().min(1).default(DEFAULT_DATABASE_PATH),
+  /** PostgreSQL 13+ shared by every replica (postgres://user:pass@host:5432/db); unset: SQLite at DATABASE_PATH. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL')
+    .optional(),
+  /** PostgreSQL connections per replica at most (turns hold none while they wait for Claude). */
+  DATABASE_POOL_SIZE: int(10, 1, 100),
   /**
    * How long a database write waits for another process's lock. The driver blocks the event loop meanwhile,
    * so it stays well under Slack's 3 s ack limit; an event that cannot be recorded gets a 5xx and is retried.
@@ -155,6 +162,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   // Checked outside the schema so it is reported together with every other problem.
   if (!present.SLACK_APP_TOKEN && !present.SLACK_SIGNING_SECRET) {
     problems.push('SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+  }
+  if (present.DATABASE_URL && present.DATABASE_PATH) {
+    problems.push('DATABASE_URL and DATABASE_PATH are both set: choose PostgreSQL or SQLite');
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return parsed.data;

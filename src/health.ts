@@ -10,6 +10,7 @@ export interface HealthDeps {
   probeAnthropic(signal: AbortSignal): Promise<CheckResult<unknown>>;
   /** The store's own (cached) write probe: full, read-only and locked all fail it. */
   database(): Promise<DatabaseHealth>;
+  databaseEngine: 'sqlite' | 'postgres';
   queue(): { pending: number; active: number; max: number };
   intervalMs: number;
   log: Logger;
@@ -19,7 +20,9 @@ export interface HealthReport {
   ok: boolean;
   slack: ServiceState;
   anthropic: ServiceState;
+  /** `ok`, or why the database cannot be written (`unreachable`: PostgreSQL does not answer). */
   database: DatabaseHealth['status'];
+  databaseEngine: 'sqlite' | 'postgres';
   queue: { pending: number; active: number; full: boolean };
   /** When Slack and Anthropic were last probed (ISO time). */
   checkedAt: string;
@@ -76,6 +79,7 @@ export function startHealth(deps: HealthDeps) {
         slack,
         anthropic,
         database,
+        databaseEngine: deps.databaseEngine,
         queue: { pending: q.pending, active: q.active, full },
         checkedAt: checkedAt.toISOString(),
       };

@@ -85,7 +85,7 @@ export interface FileGateway {
 }
 
 /** What went wrong with the database itself, as opposed to a bug in a query (store/faults.ts classifies). */
-export type DatabaseFault = 'full' | 'read-only' | 'locked' | 'io';
+export type DatabaseFault = 'full' | 'read-only' | 'locked' | 'io' | 'unreachable';
 
 /** How a request to Claude fails, as the user is told (claude/errors.ts maps the SDK's errors onto these). */
 export type ClaudeFailure =

@@ -1,11 +1,12 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { createAuditLog } from './audit.js';
-import type { Db } from './db.js';
+import { type DatabaseOptions, type Db, openDatabase } from './db.js';
 import { createFeedbackStore } from './feedback.js';
 import { createFileStore } from './files.js';
 import { createHealthProbe } from './health.js';
 import { createHistoryStore } from './history.js';
 import { createInbox } from './inbox.js';
+import { openPostgres } from './postgres.js';
 import { createProfilingMarks } from './profiling.js';
 import { createReports } from './reports.js';
 import type { Sql } from './sql.js';
@@ -14,6 +15,20 @@ import { createThreadStore } from './threads.js';
 import { createUsageStore } from './usage.js';
 
 export { openDatabase } from './db.js';
+
+/**
+ * Opens the configured engine and applies pending migrations: PostgreSQL when `url` is set (any number of
+ * replicas share it), otherwise SQLite at `path` (one process).
+ */
+export async function openStore(opts: {
+  url?: string | undefined;
+  path: string;
+  poolSize?: number;
+  sqlite?: DatabaseOptions;
+}): Promise<Store> {
+  if (opts.url) return createStore(await openPostgres(opts.url, { poolSize: opts.poolSize ?? 10 }));
+  return createStore(openDatabase(opts.path, opts.sqlite));
+}
 export { databaseFault, faultReason } from './faults.js';
 export type { DatabaseHealth } from './health.js';
 export type { Sql } from './sql.js';

@@ -86,7 +86,13 @@ describe('start-up', () => {
     const bot = startBot(s.env);
     await bot.ready(s.port);
     const health = await (await fetch(`http://127.0.0.1:${s.port}/healthz`)).json();
-    expect(health).toMatchObject({ ok: true, slack: 'ok', anthropic: 'ok', database: 'ok' });
+    expect(health).toMatchObject({
+      ok: true,
+      slack: 'ok',
+      anthropic: 'ok',
+      database: 'ok',
+      databaseEngine: 'sqlite',
+    });
     expect(existsSync(s.dbPath)).toBe(true);
     expect(s.slack.callsTo('auth.test')).toHaveLength(1);
     bot.child.kill('SIGTERM');

@@ -39,6 +39,9 @@ const PROBE_TIMEOUT_MS = 10_000;
  * Verifies the Slack tokens, the Anthropic key and the model first (throws a StartupError naming what
  * failed), so nothing is created, and nothing calls out in the background, for a bot that cannot run.
  */
+/** How often a replica on PostgreSQL looks for work no live lease covers (a dead replica's, or one left queued). */
+const SWEEP_MS = 2_000;
+
 export async function createBot(config: Config, log: Logger) {
   const slackApiUrl = config.SLACK_API_URL ? `${config.SLACK_API_URL}/` : SLACK_API_URL;
   const slackApiHost = hostOf(slackApiUrl);
@@ -133,7 +136,9 @@ export async function createBot(config: Config, log: Logger) {
   });
 
   // Slack's own stop on a turn's stream stops it as our Stop button does.
-  const replier = createSlackReplier(app.client, log, (key) => intake?.stop(key));
+  const replier = createSlackReplier(app.client, log, (key) => {
+    void intake?.stop(key).catch((err: unknown) => log.warn({ err }, 'could not stop a turn'));
+  });
   const temp = createTempFiles(config.DATABASE_PATH);
   // Bot admins (ADMIN_USERS) count as admins everywhere: Stop/Retry, the App Home, budgets.
   const adminUsers = new Set(config.ADMIN_USERS);
@@ -225,6 +230,7 @@ export async function createBot(config: Config, log: Logger) {
     runCommand: (msg, command) => runCommand(commandDeps, msg, command),
   });
   let retention: ReturnType<typeof startRetention> | undefined;
+  let sweep: NodeJS.Timeout | undefined;
   registerListeners(app, {
     receive: intake.receive,
     stop: intake.stop,
@@ -264,7 +270,18 @@ export async function createBot(config: Config, log: Logger) {
         { mode: socketMode ? 'socket' : 'http', port: config.PORT, model: config.ANTHROPIC_MODEL },
         'slack-analyst started',
       );
+      // SQLite has one process: leases left by its previous run mean nothing. On PostgreSQL, what a dead replica
+      // left is picked up once its leases expire, so every replica sweeps for it.
+      if (store.engine === 'sqlite') await store.leases.releaseAll();
       await intake!.resume();
+      if (store.engine === 'postgres') {
+        sweep = setInterval(() => {
+          void intake!
+            .resume()
+            .catch((err: unknown) => log.warn({ err }, 'could not look for unleased work'));
+        }, SWEEP_MS);
+        sweep.unref();
+      }
       retention = startRetention({ store, files, retentionDays: config.RETENTION_DAYS, log });
     },
     /** Forgets threads idle past RETENTION_DAYS now (also runs at start and hourly). */
@@ -272,6 +289,7 @@ export async function createBot(config: Config, log: Logger) {
     /** Stops taking events, lets in-flight turns finish within `graceMs`, then closes the database. */
     async stop(graceMs = config.SHUTDOWN_GRACE_SECONDS * 1000): Promise<void> {
       retention?.stop();
+      clearInterval(sweep);
       await health.stop();
       await app.stop().catch((err: unknown) => log.warn({ err }, 'error while stopping the Slack receiver'));
       const drained = await Promise.race([

@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { pid } from 'node:process';
 import type { Command } from './commands.js';
 import { parseCommand } from './commands.js';
-import { messageKeyValue, type ThreadMessage, threadKeyOf } from './domain.js';
+import { messageKeyValue, parseMessageKey, type ThreadMessage, threadKeyOf } from './domain.js';
 import type { Refusal } from './governance.js';
 import type { Logger } from './log.js';
 import type { AuditOutcome, FailureCode, Replier, TurnOutcome, TurnSpend } from './ports.js';
@@ -30,8 +33,12 @@ export interface IntakeDeps {
   overBudget?: (msg: ThreadMessage) => Promise<Refusal | null>;
   /** Estimated USD of what a question spent, for its audit row. */
   costOf?: (spend: TurnSpend) => number;
+  /** How long a thread's lease outlives a replica that stopped renewing it (ms; default 10 s). */
+  leaseMs?: number;
 }
 
+/** How long a thread stays leased to a replica that stopped renewing (died). */
+const LEASE_MS = 10_000;
 /** A turn interrupted by a restart this many times is reported instead of tried again. */
 const MAX_ATTEMPTS = 2;
 /** How often an outcome that could not be written (database failing) is tried again. */
@@ -44,6 +51,10 @@ const RECORD_RETRY_MS = 5_000;
  */
 export function createIntake(deps: IntakeDeps) {
   const { store, log, replier } = deps;
+  /** This replica, as lease owner: unique per run of the process. */
+  const owner = `${hostname()}:${pid}:${randomUUID().slice(0, 8)}`;
+  const leaseMs = deps.leaseMs ?? LEASE_MS;
+  const heartbeatMs = Math.min(1_000, leaseMs / 3);
   const shutdown = new AbortController();
   /** Stop buttons of running turns, by "channel|ts". */
   const running = new Map<string, AbortController>();
@@ -107,17 +118,54 @@ export function createIntake(deps: IntakeDeps) {
     return true;
   }
 
-  /** Runs one inbox row: queued → running → done/failed, with a visible message whatever happens. */
-  async function process(msg: ThreadMessage): Promise<void> {
+  /**
+   * Works on `trigger`'s thread: takes the thread's lease (another replica holding it is working on the thread,
+   * and runs what is queued there), then runs the thread's queued messages oldest first until none is left,
+   * renewing the lease meanwhile, and releases it. Any replica may be triggered; the lease makes it one at a time.
+   */
+  async function process(trigger: ThreadMessage): Promise<void> {
+    const threadKey = threadKeyOf(trigger);
+    if (!(await store.leases.acquire(threadKey, owner, leaseMs))) {
+      log.debug({ threadKey }, 'thread is leased by another replica; it runs the queued message');
+      return;
+    }
+    try {
+      while (!shutdown.signal.aborted) {
+        const item = await store.inbox.claimOldest(threadKey);
+        if (!item) break;
+        await runOne(item.message, threadKey);
+      }
+    } finally {
+      await store.leases.release(threadKey, owner).catch((err: unknown) => {
+        log.warn({ err, threadKey }, 'could not release a thread lease; it expires on its own');
+      });
+    }
+  }
+
+  /** Runs one claimed inbox row: running → done/failed, with a visible message whatever happens. */
+  async function runOne(msg: ThreadMessage, threadKey: string): Promise<void> {
     const key = messageKeyValue(msg);
     const timeout = AbortSignal.timeout(deps.turnTimeoutMs);
     const stop = new AbortController();
     running.set(key, stop);
+    // Keeps the lease alive, and brings a Stop clicked on another replica (stored on the inbox row) here.
+    const heartbeat = setInterval(() => {
+      void Promise.all([
+        store.leases.renew(threadKey, owner, leaseMs),
+        store.inbox.stopRequested(msg.channelId, msg.messageTs),
+      ]).then(
+        ([held, stopRequested]) => {
+          if (!held) log.warn({ threadKey }, 'lost the thread lease while working on it');
+          if (stopRequested) stop.abort(new Error('stopped by a user'));
+        },
+        (err: unknown) => log.warn({ err, threadKey }, 'could not renew the thread lease'),
+      );
+    }, heartbeatMs);
+    heartbeat.unref();
     const command = msg.addressed ? parseCommand(msg.text) : null;
     try {
       let outcome: TurnOutcome;
       try {
-        await store.inbox.markRunning(msg.channelId, msg.messageTs);
         if (command) outcome = await deps.runCommand(msg, command);
         else {
           const over = await deps.overBudget?.(msg);
@@ -143,6 +191,7 @@ export function createIntake(deps: IntakeDeps) {
       }
       await settle(msg, outcome, command === null);
     } finally {
+      clearInterval(heartbeat);
       running.delete(key);
     }
   }
@@ -282,11 +331,18 @@ export function createIntake(deps: IntakeDeps) {
     recordTimer = undefined;
   }
 
-  /** The Stop button: aborts the running turn of that message, if any. */
-  function stop(key: string): boolean {
+  /**
+   * The Stop button: aborts the running turn of that message here, or flags it for the replica running it (its
+   * heartbeat sees the flag within a second). False when the message is not running anywhere.
+   */
+  async function stop(key: string): Promise<boolean> {
     const controller = running.get(key);
-    controller?.abort(new Error('stopped by a user'));
-    return Boolean(controller);
+    if (controller) {
+      controller.abort(new Error('stopped by a user'));
+      return true;
+    }
+    const parsed = parseMessageKey(key);
+    return parsed ? store.inbox.requestStop(parsed.channelId, parsed.messageTs) : false;
   }
 
   /** The Retry button and `retry`: runs a finished or failed message again, once per click. */
@@ -324,31 +380,36 @@ export function createIntake(deps: IntakeDeps) {
   }
 
   /**
-   * After a crash or deploy: queued messages run; a turn whose answer was already stored is not run
-   * again but flagged (its reply may be partial); a turn interrupted too often is failed visibly.
+   * Picks up what nobody is working on: at start (SQLite: what the previous run left), and on PostgreSQL every
+   * few seconds (what a dead replica left once its lease expired, or what arrived at a replica whose thread was
+   * leased elsewhere). Queued messages run; an interrupted turn whose answer was already stored is not run again
+   * but flagged (its reply may be partial); a turn interrupted too often is failed visibly; any other is run again.
    */
   async function resume(): Promise<number> {
-    const open = await store.inbox.open();
+    const open = (await store.inbox.unleased()).filter((i) => !deps.worker.has(threadKeyOf(i.message)));
+    const threads = new Map<string, ThreadMessage>();
     for (const item of open) {
       const { message: msg } = item;
-      if (item.saved) {
+      if (item.status === 'queued') {
+        threads.set(threadKeyOf(msg), msg);
+      } else if (item.saved) {
         await record(msg, 'failed', 'interrupted');
         void report(msg, INTAKE.restartedWhilePosting);
       } else if (item.status === 'running' && item.attempts >= MAX_ATTEMPTS) {
         await record(msg, 'failed', 'interrupted');
         void report(msg, INTAKE.interrupted(item.attempts));
       } else {
-        if (item.status === 'running') {
-          // Its answer was never saved (a crash, or a database fault that also kept its outcome from being
-          // written), so Claude is asked again; said here so a second answer in the thread can be traced.
-          log.warn(
-            { threadKey: threadKeyOf(msg), eventId: msg.eventId, attempts: item.attempts },
-            're-running an interrupted turn',
-          );
-        }
-        deps.worker.enqueue(msg);
+        // Its answer was never saved (a crash, or a database fault that also kept its outcome from being
+        // written), so Claude is asked again; said here so a second answer in the thread can be traced.
+        log.warn(
+          { threadKey: threadKeyOf(msg), eventId: msg.eventId, attempts: item.attempts },
+          're-running an interrupted turn',
+        );
+        await store.inbox.markQueued(msg.channelId, msg.messageTs);
+        threads.set(threadKeyOf(msg), msg);
       }
     }
+    for (const msg of threads.values()) deps.worker.enqueue(msg, true);
     if (open.length > 0) log.info({ count: open.length }, 'resumed unfinished messages');
     return open.length;
   }

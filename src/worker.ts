@@ -33,9 +33,10 @@ export function createWorker(opts: WorkerOptions) {
   }
 
   return {
-    enqueue(msg: ThreadMessage): void {
+    /** `quiet`: no "waiting" signal (a background sweep, not a person, asked for it). */
+    enqueue(msg: ThreadMessage, quiet = false): void {
       const key = threadKeyOf(msg);
-      if (lanes.has(key) || active >= opts.maxConcurrent) opts.onWait?.(msg);
+      if (!quiet && (lanes.has(key) || active >= opts.maxConcurrent)) opts.onWait?.(msg);
       pending++;
       // A new lane starts on a later turn of the event loop, so in HTTP mode nothing of the turn (its first
       // database write, the 👀 request to Slack) runs before Bolt has sent the ack.
@@ -48,6 +49,8 @@ export function createWorker(opts: WorkerOptions) {
         });
       lanes.set(key, lane);
     },
+    /** Whether this thread has work running or waiting here. */
+    has: (threadKey: string): boolean => lanes.has(threadKey),
     /** Messages accepted and not yet finished (running or waiting). */
     get pending(): number {
       return pending;

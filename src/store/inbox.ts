@@ -135,6 +135,50 @@ export function createInbox(sql: Sql) {
       );
       return row?.n ?? 0;
     },
+    /**
+     * Marks the thread's oldest queued message running and returns it; undefined when none is queued. Called by
+     * the lease holder only, so a thread's messages run one at a time, in the order Slack stamped them.
+     */
+    async claimOldest(threadKey: string): Promise<InboxItem | undefined> {
+      const raw = await sql.get<RawItem>(
+        `UPDATE inbox SET status = 'running', attempts = attempts + 1, stop_requested_at = NULL, updated_at = @now
+         WHERE (channel_id, message_ts) = (
+           SELECT channel_id, message_ts FROM inbox WHERE thread_key = @threadKey AND status = 'queued'
+           ORDER BY message_ts LIMIT 1)
+         AND status = 'queued'
+         RETURNING ${ITEM}`,
+        { threadKey, now: Date.now() },
+      );
+      return raw && toItem(raw);
+    },
+    /**
+     * Open messages of threads no live lease holds, oldest first: queued ones nobody has taken yet, and running
+     * ones whose replica died (or, on SQLite, that the previous run of the bot left).
+     */
+    async unleased(): Promise<InboxItem[]> {
+      const rows = await sql.all<RawItem>(
+        `SELECT ${ITEM} FROM inbox i WHERE status IN ('queued', 'running')
+           AND NOT EXISTS (SELECT 1 FROM thread_leases l WHERE l.thread_key = i.thread_key AND l.expires_at >= ?)
+         ORDER BY received_at, message_ts`,
+        [Date.now()],
+      );
+      return rows.map(toItem);
+    },
+    /** Asks whichever replica runs this message to stop it; false when it is not running. */
+    async requestStop(channelId: string, messageTs: string): Promise<boolean> {
+      const changes = await sql.run(
+        `UPDATE inbox SET stop_requested_at = ? WHERE channel_id = ? AND message_ts = ? AND status = 'running'`,
+        [Date.now(), channelId, messageTs],
+      );
+      return changes === 1;
+    },
+    async stopRequested(channelId: string, messageTs: string): Promise<boolean> {
+      const row = await sql.get<{ stop_requested_at: number | null }>(
+        'SELECT stop_requested_at FROM inbox WHERE channel_id = ? AND message_ts = ?',
+        [channelId, messageTs],
+      );
+      return row?.stop_requested_at != null;
+    },
     /** Deletes the thread's finished messages (they hold what people wrote); returns how many went. */
     removeFinished: (threadKey: string): Promise<number> =>
       // Finished rows only: a queued or running one (the `forget` itself) is still to be settled.

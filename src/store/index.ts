@@ -6,6 +6,7 @@ import { createFileStore } from './files.js';
 import { createHealthProbe } from './health.js';
 import { createHistoryStore } from './history.js';
 import { createInbox } from './inbox.js';
+import { createLeases } from './leases.js';
 import { openPostgres } from './postgres.js';
 import { createProfilingMarks } from './profiling.js';
 import { createReports } from './reports.js';
@@ -65,6 +66,8 @@ function repositoriesOver(sql: Sql) {
     history,
     files: createFileStore(sql),
     inbox,
+    /** Which replica works on which thread (see leases.ts). */
+    leases: createLeases(sql),
     usage: createUsageStore(sql),
     /** One row per question and per refusal; numbers and ids only. */
     audit,

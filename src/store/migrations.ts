@@ -133,6 +133,16 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX feedback_thread ON feedback (thread_key);
   `,
+  // 10: replicas. A thread is worked on by the replica holding its lease (renewed while it works; a dead replica's
+  // lease expires), and a Stop clicked on another replica reaches the running one through the inbox row.
+  `
+  CREATE TABLE thread_leases (
+    thread_key  TEXT PRIMARY KEY,
+    owner       TEXT NOT NULL,                       -- the replica (host:pid:boot)
+    expires_at  INTEGER NOT NULL                     -- ms
+  ) STRICT;
+  ALTER TABLE inbox ADD COLUMN stop_requested_at INTEGER;
+  `,
 ];
 
 /**
@@ -263,5 +273,14 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (turn_id, user_id)
   );
   CREATE INDEX feedback_thread ON feedback (thread_key);
+  `,
+  // 10
+  `
+  CREATE TABLE thread_leases (
+    thread_key  TEXT PRIMARY KEY,
+    owner       TEXT NOT NULL,
+    expires_at  BIGINT NOT NULL
+  );
+  ALTER TABLE inbox ADD COLUMN stop_requested_at BIGINT;
   `,
 ];

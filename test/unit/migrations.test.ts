@@ -52,6 +52,7 @@ describe('openDatabase and migrate', () => {
       'history',
       'inbox',
       'profiling',
+      'thread_leases',
       'threads',
       'usage',
     ]);

@@ -9,7 +9,8 @@ import type { AdminCheck } from '../admins.js';
 import { slackErrorCode } from '../errors.js';
 
 export interface ActionDeps {
-  stop: (key: string) => boolean;
+  /** Stops a running message here or, through the database, on the replica running it. */
+  stop: (key: string) => Promise<boolean>;
   retry: (channelId: string, messageTs: string) => Promise<boolean>;
   /** Who asked the message a button acts on (from the inbox); undefined for a message the bot does not have. */
   askerOf: (channelId: string, messageTs: string) => Promise<string | undefined>;
@@ -65,8 +66,8 @@ export function registerActions(app: App, deps: ActionDeps): void {
     await ack();
     const key = parseMessageKey(action.value ?? '');
     if (!key || key.channelId !== body.channel?.id) return;
-    await guarded(body, client, key, 'stop', () => {
-      const stopped = deps.stop(action.value!);
+    await guarded(body, client, key, 'stop', async () => {
+      const stopped = await deps.stop(action.value!);
       deps.log.info({ stopped, user: body.user.id }, 'stop requested');
     });
   });

@@ -369,17 +369,20 @@ async function fetchOutputs(
 ): Promise<OutputFile[]> {
   const ids = [...new Set(runs.flatMap((r) => r.outputFileIds))];
   const settled = await Promise.allSettled(ids.map((id) => deps.files.fetchOutput(id)));
-  return settled.flatMap((s, i) => {
-    if (s.status === 'fulfilled') {
-      // Redacted before anything leaves for Slack: text contents, and every name and title.
-      const { file, notice } = redactOutputFile(s.value);
-      if (notice) notices.push(notice);
-      return [file];
+  const files: OutputFile[] = [];
+  for (const [i, s] of settled.entries()) {
+    if (s.status === 'rejected') {
+      log.warn({ fileId: ids[i], err: String(s.reason) }, 'could not fetch output file');
+      notices.push(TURN.outputNotFetched(ids[i]!));
+      continue;
     }
-    log.warn({ fileId: ids[i], err: String(s.reason) }, 'could not fetch output file');
-    notices.push(TURN.outputNotFetched(ids[i]!));
-    return [];
-  });
+    // Redacted before anything leaves for Slack: text contents, and every name and title. One at a time, so at most
+    // one large file is held twice in memory.
+    const { file, notice } = await redactOutputFile(s.value);
+    if (notice) notices.push(notice);
+    if (file) files.push(file);
+  }
+  return files;
 }
 
 function costReceipt(prices: Prices, usage: TokenUsage, ranCode: boolean): string {

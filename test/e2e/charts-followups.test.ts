@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { splitFollowUps } from '../../src/claude/result.js';
 import type { PostedMessage } from '../support/fakes/fake-slack.js';
 import {
   blocks,
@@ -13,9 +14,8 @@ import {
 } from '../support/harness.js';
 
 let h: Harness;
-afterEach(async () => {
-  await h.close();
-});
+/** Each end-to-end test starts its own harness (some with their own environment). */
+const closeHarness = () => h.close();
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
 const REVENUE_SPEC = {
@@ -60,6 +60,7 @@ async function askForChart(spec: unknown): Promise<string> {
 }
 
 describe('charts as Slack charts', () => {
+  afterEach(closeHarness);
   it('posts a valid native chart just above the PNG; the spec itself is not posted as a file', async () => {
     h = await startHarness();
     const ts = await askForChart(REVENUE_SPEC);
@@ -226,6 +227,7 @@ const ANSWER_WITH_FOLLOW_UPS = [
 ].join('\n');
 
 describe('suggested follow-ups', () => {
+  afterEach(closeHarness);
   const followUpButtons = (m: PostedMessage) =>
     buttonsOf(m).filter((b) => b.action_id.startsWith('ask_follow_up_'));
   const lastRequestText = () => JSON.stringify(h.anthropic.messageRequests().at(-1)?.messages.at(-1));
@@ -309,5 +311,35 @@ describe('suggested follow-ups', () => {
       ],
     });
     expect(h.thread(root, DM).flatMap(followUpButtons)).toEqual([]);
+  });
+});
+
+describe('reading the follow-ups block', () => {
+  it('takes the last followups fence (any fence style, list markers and quotes dropped), leaving other code alone', () => {
+    const text = [
+      'Total: 42.',
+      '```python',
+      "print('followups')",
+      '```',
+      '~~~ FollowUps',
+      '1. "Why 42?"',
+      '* Why 42?',
+      '2) Split it by month?',
+      '',
+      `- ${'x'.repeat(151)}`,
+      '- And by region?',
+      '- One too many?',
+      '~~~',
+    ].join('\n');
+    expect(splitFollowUps(text)).toEqual({
+      markdown: "Total: 42.\n```python\nprint('followups')\n```",
+      followUps: ['Why 42?', 'Split it by month?', 'And by region?'],
+    });
+  });
+
+  it('an answer without the block, or with an unclosed one, is left as it is', () => {
+    expect(splitFollowUps('Just prose.')).toEqual({ markdown: 'Just prose.', followUps: [] });
+    const unclosed = 'Answer.\n```followups\n- cut off?';
+    expect(splitFollowUps(unclosed)).toEqual({ markdown: unclosed, followUps: [] });
   });
 });

@@ -29,6 +29,8 @@ export interface Answer {
   receipt?: string;
   /** Offer a Retry button (every code run failed). */
   retryable: boolean;
+  /** Up to three short questions Claude proposed to ask next, shown as buttons (or suggested prompts). */
+  followUps?: string[];
 }
 
 /** The live view of one turn in the thread. */

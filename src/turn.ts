@@ -5,7 +5,7 @@ import { AnalystError } from './claude/errors.js';
 import { fitHistory, forHistory, historyNotice, uploadsFor } from './claude/history.js';
 import { threadContext } from './claude/prompt.js';
 import { RESTORE_SCRIPT } from './claude/replay.js';
-import { answerText, collectRuns, stepEvent } from './claude/result.js';
+import { answerText, collectRuns, followUpsOf, stepEvent } from './claude/result.js';
 import type { CodeExecutionToolVersion } from './config.js';
 import {
   type CodeRun,
@@ -161,6 +161,7 @@ export async function runTurn(
     outputs,
     allowedUserIds: [msg.userId],
     retryable: allFailed || saveFault !== undefined,
+    followUps: followUpsOf(result.assistantContent),
     ...(deps.prices ? { receipt: costReceipt(deps.prices, result.usage, runs.length > 0) } : {}),
   });
   if (deps.deleteOutputFiles) await Promise.allSettled(outputs.map((o) => deps.files.deleteFile(o.fileId)));

@@ -10,7 +10,15 @@ import { codeFence, escapeMrkdwn, splitMarkdown, tail } from '../text/slack-mark
 import { parseCsv, toMarkdownTable } from '../text/tables.js';
 import { plural } from '../text/wording.js';
 import { ACTIONS, button, feedbackBlock } from './actions.js';
+import {
+  chartBlock,
+  chartFallbackText,
+  chartSpecBase,
+  type DataVisualizationBlock,
+  isChartSpecFile,
+} from './chart-blocks.js';
 import { slackErrorCode } from './errors.js';
+import { followUpBlock, suggestPrompts } from './followups.js';
 import { startProgress } from './progress.js';
 import { DATA_TABLE_LIMITS, dataTable, markdownWithTables } from './table-blocks.js';
 
@@ -76,7 +84,11 @@ export function createSlackReplier(
     }
   }
 
-  async function postBlocks(thread: ThreadRef, text: string, blocks: KnownBlock[]): Promise<void> {
+  async function postBlocks(
+    thread: ThreadRef,
+    text: string,
+    blocks: (KnownBlock | DataVisualizationBlock)[],
+  ): Promise<void> {
     await client.chat.postMessage({
       channel: thread.channelId,
       thread_ts: thread.threadTs, // say() alone would post top-level
@@ -108,6 +120,38 @@ export function createSlackReplier(
     } catch (err) {
       log.warn({ code: slackErrorCode(err) }, 'could not show an output as a table');
     }
+  }
+
+  /**
+   * A chart spec Claude wrote next to a chart (`<name>.chart.json`) shown as Slack's native chart, in its own message
+   * just above the uploaded PNG. A spec that is invalid or over Slack's limits, or a chart Slack refuses, leaves
+   * only the PNG; the spec itself is never posted as a file.
+   */
+  async function showChart(msg: ThreadMessage, spec: OutputFile, allowed: string[]): Promise<void> {
+    const block = chartBlock(spec.bytes, (text) => sanitise(text, allowed));
+    const name = slackFileName(spec.fileName);
+    if (!block) {
+      log.info({ file: name }, 'chart spec invalid or over Slack limits; only the PNG is posted');
+      return;
+    }
+    try {
+      await postBlocks(msg, escapeMrkdwn(chartFallbackText(block)), [block]);
+    } catch (err) {
+      log.warn({ code: slackErrorCode(err), file: name }, 'could not show a native chart');
+    }
+  }
+
+  /**
+   * Claude's suggested follow-ups (sanitised): in the assistant pane the thread's suggested prompts, elsewhere (or
+   * when Slack refuses those) buttons under the answer, returned here to go with the feedback buttons.
+   */
+  async function followUpBlocks(msg: ThreadMessage, answer: Answer): Promise<KnownBlock[]> {
+    const questions = (answer.followUps ?? [])
+      .map((q) => sanitise(q, answer.allowedUserIds).trim())
+      .filter(Boolean);
+    if (questions.length === 0) return [];
+    if (msg.isDirectMessage && (await suggestPrompts(client, msg, questions, log))) return [];
+    return [followUpBlock(questions)];
   }
 
   async function react(msg: ThreadMessage, name: string, remove = false): Promise<void> {
@@ -157,12 +201,22 @@ export function createSlackReplier(
         ...(answer.retryable ? [button(ACTIONS.retry, 'Retry', messageKeyValue(msg))] : []),
       ];
       await post(msg, sanitise(composeAnswer(answer), answer.allowedUserIds), buttons, [
+        ...(await followUpBlocks(msg, answer)),
         feedbackBlock(answer.turnId, messageKeyValue(msg)),
       ]);
-      for (const output of answer.outputs) await showTableOutput(msg, output, answer.allowedUserIds);
-      if (answer.outputs.length === 0) return;
+      const specs = answer.outputs.filter((o) => isChartSpecFile(o.fileName));
+      const files = answer.outputs.filter((o) => !isChartSpecFile(o.fileName));
+      for (const output of files) await showTableOutput(msg, output, answer.allowedUserIds);
+      // Charts in the order of their PNGs (a spec without its PNG last), each just above the upload.
+      const pngIndex = (spec: OutputFile) => {
+        const i = files.findIndex((f) => f.fileName.startsWith(`${chartSpecBase(spec.fileName)}.`));
+        return i < 0 ? files.length : i;
+      };
+      specs.sort((a, b) => pngIndex(a) - pngIndex(b));
+      for (const spec of specs) await showChart(msg, spec, answer.allowedUserIds);
+      if (files.length === 0) return;
       // Images first so charts lead; one upload message for all files of the turn.
-      const ordered = [...answer.outputs].sort(
+      const ordered = [...files].sort(
         (a, b) => Number(b.mimeType.startsWith('image/')) - Number(a.mimeType.startsWith('image/')),
       );
       try {

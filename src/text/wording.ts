@@ -108,3 +108,10 @@ export const FEEDBACK = {
   downRetry: 'Thanks for telling me. 👎 noted. Want me to try this question again?',
   notSaved: 'Sorry, I could not save your rating just now.',
 } as const;
+
+/** Suggested follow-up questions under an answer, and what a click on one says in the thread. */
+export const FOLLOW_UPS = {
+  promptsTitle: 'Ask next:',
+  asked: (userId: string, question: string) => `🙋 <@${userId}> asked: ${question}`,
+  failed: "⚠️ I couldn't ask that follow-up just now. Please type it in the thread instead.",
+} as const;

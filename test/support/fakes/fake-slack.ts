@@ -172,6 +172,10 @@ const MAX_TEXT = 40_000;
 const MAX_DATA_TABLE_ROWS = 101;
 const MAX_DATA_TABLE_COLUMNS = 20;
 const MAX_DATA_TABLE_CHARS = 10_000;
+// data_visualization (https://docs.slack.dev/reference/block-kit/blocks/data-visualization-block): title ≤ 50
+// characters; pie: 1–6 segments, label ≤ 20, value > 0; bar/line/area: 1–6 uniquely named series (name ≤ 20), each
+// 1–20 data points (label ≤ 20) whose labels are the axis_config categories; axis titles ≤ 50.
+const CHART = { maxTitle: 50, maxLabel: 20, maxAxisTitle: 50, maxSeries: 6, maxPoints: 20, maxSegments: 6 };
 // context_actions (@slack/types ContextActionsBlock): at most 5 elements, feedback_buttons or icon_button.
 const MAX_CONTEXT_ACTIONS = 5;
 
@@ -916,6 +920,7 @@ function checkBlocks(blocks: unknown, unsupported: ReadonlySet<string>): unknown
     if (b.type === 'markdown') tooLong(b.text, MAX_MARKDOWN_BLOCK_TEXT, `${at}/text`);
     if (b.type === 'data_table') tableChars += checkDataTable(block as Params, at, problems);
     if (b.type === 'context_actions') checkContextActions(block as Params, at, problems);
+    if (b.type === 'data_visualization') checkDataVisualization(block as Params, at, problems);
   });
   if (tableChars > MAX_DATA_TABLE_CHARS)
     problems.push(
@@ -977,6 +982,62 @@ function checkDataTable(b: Params, at: string, problems: string[]): number {
       `[ERROR] table cells must be less than ${MAX_DATA_TABLE_CHARS + 1} characters [json-pointer:${at}/rows]`,
     );
   return chars;
+}
+
+/** Checks one data_visualization block against the documented shape and limits. */
+function checkDataVisualization(b: Params, at: string, problems: string[]): void {
+  const problem = (what: string, pointer: string): void => {
+    problems.push(`[ERROR] ${what} [json-pointer:${at}${pointer}]`);
+  };
+  const text = (value: unknown, max: number, pointer: string): void => {
+    if (typeof value !== 'string' || value.length < 1) problem('must be a non-empty string', pointer);
+    else if (value.length > max) problem(`must be less than ${max + 1} characters`, pointer);
+  };
+  const items = (value: unknown, max: number, pointer: string): unknown[] => {
+    if (!Array.isArray(value) || value.length < 1 || value.length > max) {
+      problem(`must have between 1 and ${max} items`, pointer);
+      return [];
+    }
+    return value;
+  };
+  text(b.title, CHART.maxTitle, '/title');
+  const chart = (b.chart ?? {}) as Params;
+  if (chart.type === 'pie') {
+    items(chart.segments, CHART.maxSegments, '/chart/segments').forEach((seg, i) => {
+      const { label, value } = (seg ?? {}) as Params;
+      text(label, CHART.maxLabel, `/chart/segments/${i}/label`);
+      if (typeof value !== 'number' || !(value > 0))
+        problem('must be a number above 0', `/chart/segments/${i}/value`);
+    });
+    return;
+  }
+  if (chart.type !== 'bar' && chart.type !== 'line' && chart.type !== 'area') {
+    problem('must be one of pie, bar, area, line', '/chart/type');
+    return;
+  }
+  const axis = (chart.axis_config ?? {}) as Params;
+  const categories = items(axis.categories, CHART.maxPoints, '/chart/axis_config/categories');
+  categories.forEach((c, i) => {
+    text(c, CHART.maxLabel, `/chart/axis_config/categories/${i}`);
+  });
+  for (const key of ['x_label', 'y_label'])
+    if (axis[key] !== undefined) text(axis[key], CHART.maxAxisTitle, `/chart/axis_config/${key}`);
+  const names = new Set<unknown>();
+  items(chart.series, CHART.maxSeries, '/chart/series').forEach((raw, i) => {
+    const series = (raw ?? {}) as Params;
+    text(series.name, CHART.maxLabel, `/chart/series/${i}/name`);
+    if (names.has(series.name)) problem('series names must be unique', `/chart/series/${i}/name`);
+    names.add(series.name);
+    const data = items(series.data, CHART.maxPoints, `/chart/series/${i}/data`);
+    data.forEach((point, j) => {
+      const { label, value } = (point ?? {}) as Params;
+      text(label, CHART.maxLabel, `/chart/series/${i}/data/${j}/label`);
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        problem('must be a number', `/chart/series/${i}/data/${j}/value`);
+      if (!categories.includes(label))
+        problem('label must be one of the categories', `/chart/series/${i}/data/${j}/label`);
+    });
+  });
 }
 
 /** Checks one context_actions block: up to 5 feedback_buttons / icon_button elements, feedback buttons whole. */

@@ -298,7 +298,7 @@ describe('fake Anthropic files and models', () => {
   });
 });
 
-describe("fake Anthropic prompt cache: mixed TTLs (the documented A/B/C billing)", () => {
+describe('fake Anthropic prompt cache: mixed TTLs (the documented A/B/C billing)', () => {
   /** ~1,300 tokens each at the fake's ~4 characters per token. */
   const part = (name: string) => `${name}: ${'Compute every figure in code. '.repeat(170)}`;
   const marked = (text: string, ttl: '5m' | '1h'): Anthropic.TextBlockParam => ({
@@ -336,7 +336,10 @@ describe("fake Anthropic prompt cache: mixed TTLs (the documented A/B/C billing)
     const system = [{ type: 'text' as const, text: part('system') }];
     const first = await client.messages.create(request(system, [marked(part('question'), '5m')]));
     const written5m = first.usage.cache_creation!.ephemeral_5m_input_tokens;
-    const extended = request(system, [{ type: 'text', text: part('question') }, marked(part('answer'), '1h')]);
+    const extended = request(system, [
+      { type: 'text', text: part('question') },
+      marked(part('answer'), '1h'),
+    ]);
     const second = await client.messages.create(extended);
     expect(second.usage.cache_read_input_tokens).toBe(written5m);
     expect(second.usage.cache_creation).toEqual({

@@ -322,6 +322,17 @@ describe('the bot with prompt caching', () => {
     expect(last).toContain('revenue by region?');
   });
 
+  it('keeps reading the cache once old turns are dropped: they go a quarter of the budget at a time', async () => {
+    const { responses } = await thread(Array(15).fill(1), { HISTORY_TOKEN_BUDGET: '5000' });
+    const requests = h!.anthropic.messageRequests();
+    const dropped = requests.findIndex((r) => !JSON.stringify(r.messages).includes('revenue by region?'));
+    expect(dropped).toBeGreaterThan(0);
+    // From the first question without the oldest turn on, only a question that drops a new quarter (here ~2 turns)
+    // writes its whole history again; dropping one turn per question did so on every question.
+    const rewritten = responses.slice(dropped).filter((r) => r.usage.cache_read_input_tokens === 0);
+    expect(rewritten.length).toBeLessThanOrEqual(Math.ceil((responses.length - dropped) / 2));
+  });
+
   it('shows cache reads in the receipt and the usage command', async () => {
     const { root } = await thread([3, 3]);
     await h!.mention('usage', { threadTs: root });

@@ -11,7 +11,7 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type AckLatencyResult, runAckLatency } from './ack-latency.js';
 import { type AckUnderProfileResult, runAckUnderProfile } from './ack-under-profile.js';
-import { type CostResult, runCost, sameInput } from './cost.js';
+import { type CostResult, costReport, runCost } from './cost.js';
 import { type InboxThroughputResult, runInboxThroughput } from './inbox-throughput.js';
 import { type RedactionResult, runRedaction } from './redaction.js';
 import { fmtMb, fmtMs, fmtRatio, fmtUs, table } from './stats.js';
@@ -180,28 +180,9 @@ if (profile) {
 }
 
 if (cost) {
-  for (const { label, runs } of cost.threads) {
-    const off = runs.find((r) => r.mode === 'off')!;
-    const units = (n: number) => `${Math.round(n).toLocaleString('en-US')} units`;
-    for (const run of runs.filter((r) => r.mode !== 'off')) {
-      rows.push([
-        run.mode === '5m' ? `input cost, ${label}` : '',
-        `PROMPT_CACHE_TTL=${run.mode}`,
-        `cached ${units(run.billedInputUnits)}`,
-        `uncached ${units(off.billedInputUnits)}`,
-        fmtRatio(run.billedInputUnits / off.billedInputUnits),
-      ]);
-    }
-    const best = runs.find((r) => r.mode === '1h')!;
-    const t = best.tokens;
-    summaries.push(
-      `prompt caching, ${label} (replies ${label.startsWith('8') ? '2, 12, 1, 20, 5, 15, 3' : 'the same gaps, repeated'} min apart, ~5 KB stdout per answer): ` +
-        `billed input units 1h ${units(best.billedInputUnits)} vs uncached ${units(off.billedInputUnits)} → ` +
-        `${fmtRatio(best.billedInputUnits / off.billedInputUnits)} (goal ≤ 0.5×); 1h run: ${t.cacheReadInputTokens.toLocaleString('en-US')} read, ` +
-        `${t.cacheCreationInputTokens.toLocaleString('en-US')} written, ${t.inputTokens.toLocaleString('en-US')} uncached tokens` +
-        `${sameInput(runs) ? '' : ' (WARNING: the runs sent different amounts of input)'}`,
-    );
-  }
+  const report = costReport(cost);
+  rows.push(...report.rows);
+  summaries.push(...report.summaries);
 }
 
 if (redaction) {

@@ -205,7 +205,7 @@ function saveTurn(
       store.saveTurn(msg, threadKey, turnId, [
         {
           role: 'user',
-          content: redactDeep(forHistory(result.userContent, [...files, ...restoreFile(result)])),
+          content: storedForm(result.userContent, files, result.restore),
         },
         { role: 'assistant', content: redactAssistant(result.assistantContent) },
       ]);
@@ -276,6 +276,7 @@ async function askClaude(
     },
     ...(signal ? { signal } : {}),
     maxCostUsd,
+    asStored: (content) => storedForm(content, files, restore),
     onContainerLost: async () => {
       store.threads.setContainer(threadKey, null, null);
       restore = await prepareRestore(deps, threadKey, signal);
@@ -304,9 +305,18 @@ async function askClaude(
   };
 }
 
-/** The restore script, named in the stored user message instead of its (deleted) file id. */
-const restoreFile = (r: AskOutcome) =>
-  r.restore ? [{ anthropicFileId: r.restore.fileId, name: RESTORE_SCRIPT }] : [];
+/** The user content as history stores it; the restore script is named instead of its (deleted) file id. */
+const storedForm = (
+  content: Anthropic.ContentBlockParam[],
+  files: ThreadFile[],
+  restore: Restore | undefined,
+) =>
+  redactDeep(
+    forHistory(content, [
+      ...files,
+      ...(restore ? [{ anthropicFileId: restore.fileId, name: RESTORE_SCRIPT }] : []),
+    ]),
+  );
 
 const MAX_CONTAINER_AGE_MS = 29 * 24 * 60 * 60 * 1000;
 const SANDBOX_RESET_NOTE: Anthropic.TextBlockParam = {

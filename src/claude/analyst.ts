@@ -20,6 +20,12 @@ export interface AskParams {
     history: Anthropic.MessageParam[];
     userContent: Anthropic.ContentBlockParam[];
   }>;
+  /**
+   * The user content as history will store it (uploads as notes). pause_turn continuations send this form: the
+   * files are in the container by then, and the next question's prefix then matches the continuation's cache
+   * entries byte for byte instead of diverging at the first upload block.
+   */
+  asStored?: (content: Anthropic.ContentBlockParam[]) => Anthropic.ContentBlockParam[];
   signal?: AbortSignal;
   /** Each content block as it completes while streaming (for live progress). */
   onBlock?: (block: Anthropic.ContentBlock) => void;
@@ -93,8 +99,10 @@ export interface RequestInput {
  * 2. the last question in the stored history: exactly where the previous turn's breakpoint 3 wrote, so it is a read
  *    however many blocks Claude's answer added (the API looks back only 20 blocks from a breakpoint);
  * 3. the end of the new question: writes the prefix the next question (or continuation) reads;
- * 4. on a pause_turn continuation, the end of Claude's content so far (5m: the next segment follows within seconds;
- *    shorter TTLs must come after longer ones).
+ * 4. on a pause_turn continuation, the end of Claude's content so far, with the thread's TTL: the next segment
+ *    reads it within seconds, and so does the next question, minutes later (it finds it by lookback from 3), which
+ *    then writes only the last segment. A 5-minute mark here would be written at 1.25× and then written again at 2×
+ *    by the next question whenever people take longer than 5 minutes to reply.
  * The blocks are copied: stored history never carries cache_control.
  */
 export function buildRequest(r: RequestInput): Anthropic.MessageCreateParamsNonStreaming {
@@ -106,7 +114,7 @@ export function buildRequest(r: RequestInput): Anthropic.MessageCreateParamsNonS
   messages.push(mark({ role: 'user', content: [...r.userContent] }, ttl));
   // A paused turn is continued by sending Claude's content back unchanged, as one assistant message.
   if (r.continuation && r.continuation.length > 0) {
-    messages.push(mark({ role: 'assistant', content: [...r.continuation] }, ttl && '5m'));
+    messages.push(mark({ role: 'assistant', content: [...r.continuation] }, ttl));
   }
   const system: Anthropic.TextBlockParam = {
     type: 'text',
@@ -203,7 +211,7 @@ export function createAnalyst(opts: AnalystOptions) {
         maxTokens: opts.maxTokens,
         toolVersion: p.toolVersion,
         history: p.history,
-        userContent: p.userContent,
+        userContent: segment > 0 && containerId && p.asStored ? p.asStored(p.userContent) : p.userContent,
         continuation: merged as Anthropic.ContentBlockParam[],
         containerId,
         cache,

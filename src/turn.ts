@@ -401,11 +401,12 @@ async function fetchOutputs(
 }
 
 /**
- * A failed or stopped turn's usage row (an answered turn's is saved with its history): what Anthropic billed before
- * the failure. A database fault here is logged, not thrown, so it cannot hide the failure being handled.
+ * A failed or stopped turn's usage row (an answered turn's is saved with its history), when Anthropic billed anything
+ * before the failure. A database fault here is logged, not thrown, so it cannot hide the failure being handled.
  */
 async function recordUsage(deps: TurnDeps, turnId: string, threadKey: string, spend: TurnSpend, log: Logger) {
-  if (!spend.model) return;
+  const billed = totalInputTokens(spend.usage) + spend.usage.outputTokens > 0 || spend.container.used;
+  if (!spend.model || !billed) return;
   try {
     await deps.store.usage.record({
       turnId,

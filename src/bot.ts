@@ -13,7 +13,7 @@ import { startHealth } from './health.js';
 import { createIntake } from './intake.js';
 import type { Logger } from './log.js';
 import type { TurnRuns } from './ports.js';
-import { estimateCost } from './pricing.js';
+import { containerMinutes, estimateCost } from './pricing.js';
 import { startRetention } from './retention.js';
 import { createAdminCheck } from './slack/admins.js';
 import { boltLogger } from './slack/bolt-logger.js';
@@ -158,6 +158,7 @@ export async function createBot(config: Config, log: Logger) {
     inputPerMTok: config.PRICE_INPUT_PER_MTOK,
     outputPerMTok: config.PRICE_OUTPUT_PER_MTOK,
     containerPerHour: config.CONTAINER_PRICE_PER_HOUR,
+    containerFreeHoursPerMonth: config.CONTAINER_FREE_HOURS_PER_MONTH,
   };
   const analyst = createAnalyst({
     client: anthropic,
@@ -185,7 +186,6 @@ export async function createBot(config: Config, log: Logger) {
     store,
     replier,
     files,
-    prices,
     maxFileMb: config.MAX_FILE_MB,
     retry: (channelId: string, messageTs: string) => intake!.retry(channelId, messageTs),
     isAdmin,
@@ -211,8 +211,9 @@ export async function createBot(config: Config, log: Logger) {
         msg,
       ),
     overBudget: budgets.overBudget,
-    costOf: (spend) => estimateCost(prices, spend.usage, spend.containerMinutes),
-    runTurn: (msg, signal) => runTurn(turnDeps, msg, signal),
+    costOf: (spend) =>
+      estimateCost(prices, spend.usage, containerMinutes(spend.container), spend.earlierContainerMinutes),
+    runTurn: (msg, signal, spend) => runTurn(turnDeps, msg, signal, spend),
     runCommand: (msg, command) => runCommand(commandDeps, msg, command),
   });
   let retention: ReturnType<typeof startRetention> | undefined;

@@ -3,7 +3,7 @@ import { threadKeyOf } from './domain.js';
 import { formatList } from './files/formats.js';
 import { exportNotebook } from './notebook-export.js';
 import type { FileGateway, Replier, TurnOutcome } from './ports.js';
-import { estimateCost, formatUsd, MIN_CONTAINER_MINUTES, type Prices, totalInputTokens } from './pricing.js';
+import { formatUsd, totalInputTokens } from './pricing.js';
 import { threadReplayPlan } from './restore.js';
 import { forgetThread } from './retention.js';
 import type { Store } from './store/index.js';
@@ -31,7 +31,6 @@ export interface CommandDeps {
   retry: (channelId: string, messageTs: string) => boolean;
   /** Workspace admins may retry anyone's question; everyone else only their own. */
   isAdmin: (userId: string) => Promise<boolean>;
-  prices: Prices;
   maxFileMb: number;
 }
 
@@ -62,8 +61,9 @@ export async function runCommand(
     }
     case 'usage': {
       const t = store.usage.threadTotals(threadKey);
-      const minutes = t.turnsWithCode * MIN_CONTAINER_MINUTES;
-      const cost = estimateCost(deps.prices, t.tokens, minutes);
+      const minutes = Math.round(t.containerMinutes);
+      // The audit log's estimate, so this matches the receipts, budgets and reports (container free hours included).
+      const cost = await store.audit.threadCost(msg);
       const cached =
         t.tokens.cacheReadInputTokens + t.tokens.cacheCreationInputTokens > 0
           ? ` (${formatTokens(t.tokens.cacheReadInputTokens)} read from the prompt cache, ${formatTokens(t.tokens.cacheCreationInputTokens)} written to it)`

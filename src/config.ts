@@ -112,6 +112,8 @@ const schema = z.object({
   PRICE_INPUT_PER_MTOK: price(3),
   PRICE_OUTPUT_PER_MTOK: price(15),
   CONTAINER_PRICE_PER_HOUR: price(0.05),
+  /** Free container hours per month of the Anthropic organisation (set 0 if other apps share its allowance). */
+  CONTAINER_FREE_HOURS_PER_MONTH: price(1550),
   /** Access: channels the bot answers in (empty: every channel it is in) and users who may ask (empty: everyone). */
   ALLOWED_CHANNELS: slackIds,
   ALLOWED_USERS: slackIds,

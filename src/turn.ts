@@ -14,6 +14,7 @@ import {
   type ThreadMessage,
   threadKeyOf,
 } from './domain.js';
+import { utcMonth } from './governance.js';
 import type { Logger } from './log.js';
 import type {
   DatabaseFault,
@@ -28,9 +29,9 @@ import {
   containerMinutes,
   estimateCost,
   formatUsd,
-  noTokens,
+  type Meter,
+  newMeter,
   type Prices,
-  type TokenUsage,
   totalInputTokens,
 } from './pricing.js';
 import { prepareRestore, type Restore, restoreNotice } from './restore.js';
@@ -57,11 +58,16 @@ export interface TurnDeps {
   turnCeiling?: (msg: ThreadMessage) => Promise<number | undefined>;
 }
 
-/** Answers one thread message: ingest its files, ask Claude in the thread's container, save, reply. */
+/**
+ * Answers one thread message: ingest its files, ask Claude in the thread's container, save, reply. `spend` is
+ * filled in as the turn goes (files attached, every request's tokens and container time), so the caller can bill
+ * it however the turn ends.
+ */
 export async function runTurn(
   deps: TurnDeps,
   msg: ThreadMessage,
   signal?: AbortSignal,
+  spend: TurnSpend = { ...newMeter(), codeRuns: 0, failedRuns: 0, files: [] },
 ): Promise<TurnOutcome> {
   const { store, replier } = deps;
   const turnId = randomUUID();
@@ -80,22 +86,14 @@ export async function runTurn(
   let ingested: Awaited<ReturnType<typeof ingestFiles>>;
   try {
     if (progress?.ts) store.inbox.setProgressTs(msg.channelId, msg.messageTs, progress.ts);
-    ingested = await ingestFiles(deps, incoming, msg, threadKey, signal);
+    ingested = await ingestFiles(deps, incoming, msg, threadKey, spend, signal);
   } catch (err) {
     // An abort (the caller says which signal fired) or a database fault (the caller reports it); either way no
     // "working" view is left behind.
     await progress?.finish(signal?.aborted ? 'stopped' : 'failed');
     throw err;
   }
-  const { receipts, notices: fileNotices, attached } = ingested;
-  const spendOf = (usage = noTokens(), runs: CodeRun[] = []): TurnSpend => ({
-    model: deps.model,
-    usage,
-    containerMinutes: containerMinutes(runs.length > 0),
-    codeRuns: runs.length,
-    failedRuns: runs.filter((r) => r.failed).length,
-    files: attached,
-  });
+  const { receipts, notices: fileNotices } = ingested;
   if (receipts.length > 0 || fileNotices.length > 0 || !question) {
     // Receipts (rows × columns, column types) and refusals right away; without a question this is the
     // whole reply, and the files are used from the next question on.
@@ -106,28 +104,34 @@ export async function runTurn(
     const outcome = receipts.length > 0 || fileNotices.length === 0 ? 'answered' : 'failed';
     await progress?.finish(outcome);
     await replier.done(msg, outcome);
-    return { status: 'answered', spend: spendOf() };
+    return { status: 'answered' };
   }
   const notices: string[] = [];
 
   const files = store.files.list(threadKey);
   let result: AskOutcome;
   const askedCeiling = await deps.turnCeiling?.(msg);
+  spend.model = deps.model;
+  // The organisation's container time so far this month decides how much of this question's is free.
+  spend.earlierContainerMinutes = await store.audit.containerMinutesSince(utcMonth(Date.now()).start);
   try {
-    result = await askClaude(deps, msg, files, progress, log, signal, askedCeiling);
+    result = await askClaude(deps, msg, files, progress, log, signal, askedCeiling, spend);
   } catch (err) {
+    // What Anthropic billed before the failure is kept with the thread's usage (the caller audits it too).
+    await recordUsage(deps, turnId, threadKey, spend, log);
     // Only a fired signal (timeout, Stop, shutdown) is an abort. Any other error that is not Claude's (e.g. a
     // database write that failed) is a fault: the caller reports it as a failure, with Retry.
     const aborted = signal?.aborted === true || (err instanceof AnalystError && err.code === 'aborted');
     await progress.finish(aborted ? 'stopped' : 'failed');
     if (aborted || !(err instanceof AnalystError) || err.code === 'aborted') throw err;
     await replier.failure(msg, TURN.couldNotAnswer(err.userMessage, err.transient));
-    return { status: 'failed', code: err.code, spend: spendOf() };
+    return { status: 'failed', code: err.code };
   }
 
   const runs = collectRuns(result.assistantContent);
-  const spend = spendOf(result.usage, runs);
-  const saveFault = saveTurn(deps, msg, { turnId, threadKey, files, runs, result }, log);
+  spend.codeRuns = runs.length;
+  spend.failedRuns = runs.filter((r) => r.failed).length;
+  const saveFault = saveTurn(deps, msg, { turnId, threadKey, files, runs, result, spend }, log);
   if (result.restore) {
     notices.unshift(restoreNotice(result.restore, runs, files.length));
   } else if (result.containerReplaced) {
@@ -138,7 +142,7 @@ export async function runTurn(
     // A refused turn is dropped from history so it cannot steer later answers.
     await progress.finish('failed');
     await replier.failure(msg, TURN.refused);
-    return { status: 'failed', code: 'refusal', spend };
+    return { status: 'failed', code: 'refusal' };
   }
   if (saveFault) {
     // The answer exists and cost tokens: it is posted rather than lost, but flagged, and the turn ends failed.
@@ -162,7 +166,7 @@ export async function runTurn(
     allowedUserIds: [msg.userId],
     retryable: allFailed || saveFault !== undefined,
     followUps: followUpsOf(result.assistantContent),
-    ...(deps.prices ? { receipt: costReceipt(deps.prices, result.usage, runs.length > 0) } : {}),
+    ...(deps.prices ? { receipt: costReceipt(deps.prices, spend) } : {}),
   });
   if (deps.deleteOutputFiles) await Promise.allSettled(outputs.map((o) => deps.files.deleteFile(o.fileId)));
   await replier.done(msg, failed ? 'failed' : 'answered');
@@ -176,9 +180,7 @@ export async function runTurn(
     },
     'turn answered',
   );
-  return saveFault
-    ? { status: 'failed', code: `database ${saveFault}`, spend }
-    : { status: 'answered', spend };
+  return saveFault ? { status: 'failed', code: `database ${saveFault}` } : { status: 'answered' };
 }
 
 /**
@@ -189,7 +191,14 @@ export async function runTurn(
 function saveTurn(
   deps: TurnDeps,
   msg: ThreadMessage,
-  turn: { turnId: string; threadKey: string; files: ThreadFile[]; runs: CodeRun[]; result: AskOutcome },
+  turn: {
+    turnId: string;
+    threadKey: string;
+    files: ThreadFile[];
+    runs: CodeRun[];
+    result: AskOutcome;
+    spend: TurnSpend;
+  },
   log: Logger,
 ): DatabaseFault | undefined {
   const { store } = deps;
@@ -200,7 +209,14 @@ function saveTurn(
         store.threads.setContainer(threadKey, result.container.id, result.container.expiresAt);
         store.files.markAttached(threadKey, result.sentUploads, result.container.id);
       }
-      store.usage.record({ turnId, threadKey, model: deps.model, ...result.usage, codeRuns: runs.length });
+      store.usage.record({
+        turnId,
+        threadKey,
+        model: deps.model,
+        ...result.usage,
+        codeRuns: runs.length,
+        containerMinutes: containerMinutes(turn.spend.container),
+      });
       if (result.stopReason === 'refusal') return;
       store.saveTurn(msg, threadKey, turnId, [
         {
@@ -237,6 +253,7 @@ async function askClaude(
   log: Logger,
   signal: AbortSignal | undefined,
   maxCostUsd: number | undefined,
+  meter: Meter,
 ): Promise<AskOutcome> {
   const { store } = deps;
   const threadKey = threadKeyOf(msg);
@@ -277,6 +294,7 @@ async function askClaude(
     ...(signal ? { signal } : {}),
     maxCostUsd,
     asStored: (content) => storedForm(content, files, restore),
+    meter,
     onContainerLost: async () => {
       store.threads.setContainer(threadKey, null, null);
       restore = await prepareRestore(deps, threadKey, signal);
@@ -348,21 +366,21 @@ async function ingestFiles(
   files: SlackFileRef[],
   msg: ThreadMessage,
   threadKey: string,
+  spend: TurnSpend,
   signal: AbortSignal | undefined,
 ) {
   const receipts: string[] = [];
   const notices: string[] = [];
-  const attached: TurnSpend['files'] = [];
   for (const file of files) {
     signal?.throwIfAborted();
     const r = await deps.files.ingest(file, msg, signal);
     if (r.ok) {
       deps.store.files.add(threadKey, r.file);
-      attached.push({ name: r.file.name, sizeBytes: r.file.sizeBytes });
+      spend.files.push({ name: r.file.name, sizeBytes: r.file.sizeBytes });
       receipts.push(r.receipt);
     } else notices.push(TURN.fileRefused(fileNameMarkdown(r.name), r.reason));
   }
-  return { receipts, notices, attached };
+  return { receipts, notices };
 }
 
 function stopNotices(r: Awaited<ReturnType<Analyst['ask']>>): string[] {
@@ -396,8 +414,31 @@ async function fetchOutputs(
   return files;
 }
 
-function costReceipt(prices: Prices, usage: TokenUsage, ranCode: boolean): string {
-  const cost = estimateCost(prices, usage, containerMinutes(ranCode));
+/**
+ * A failed or stopped turn's usage row (an answered turn's is saved with its history), when Anthropic billed anything
+ * before the failure. A database fault here is logged, not thrown, so it cannot hide the failure being handled.
+ */
+async function recordUsage(deps: TurnDeps, turnId: string, threadKey: string, spend: TurnSpend, log: Logger) {
+  const billed = totalInputTokens(spend.usage) + spend.usage.outputTokens > 0 || spend.container.used;
+  if (!spend.model || !billed) return;
+  try {
+    await deps.store.usage.record({
+      turnId,
+      threadKey,
+      model: spend.model,
+      ...spend.usage,
+      codeRuns: spend.codeRuns,
+      containerMinutes: containerMinutes(spend.container),
+    });
+  } catch (err) {
+    log.error({ err, fault: databaseFault(err) }, 'could not record the usage of a failed turn');
+  }
+}
+
+/** The same estimate as the question's audit row: tokens, and container time beyond the month's free hours. */
+function costReceipt(prices: Prices, spend: TurnSpend): string {
+  const { usage } = spend;
+  const cost = estimateCost(prices, usage, containerMinutes(spend.container), spend.earlierContainerMinutes);
   const cached =
     usage.cacheReadInputTokens > 0 ? ` (${formatTokens(usage.cacheReadInputTokens)} from cache)` : '';
   return `💸 ${formatTokens(totalInputTokens(usage))} input${cached} · ${formatTokens(usage.outputTokens)} output tokens · ≈ ${formatUsd(cost)}`;

@@ -1,7 +1,14 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { CodeExecutionToolVersion } from '../config.js';
 import type { Logger } from '../log.js';
-import { containerMinutes, estimateCost, noTokens, type Prices, type TokenUsage } from '../pricing.js';
+import {
+  containerMinutes,
+  estimateCost,
+  type Meter,
+  newMeter,
+  type Prices,
+  type TokenUsage,
+} from '../pricing.js';
 import { AnalystError, classifyError, isContainerGone } from './errors.js';
 import { SYSTEM_PROMPT } from './prompt.js';
 
@@ -31,6 +38,11 @@ export interface AskParams {
   onBlock?: (block: Anthropic.ContentBlock) => void;
   /** MAX_TURN_USD for this question: no pause_turn continuation once its estimated cost passes this. */
   maxCostUsd?: number | undefined;
+  /**
+   * Added to as each request ends, however it ends: the usage the stream had seen (message_start, message_delta)
+   * is billed even when the request broke, was stopped or the turn then failed. Pass one to read it after a throw.
+   */
+  meter?: Meter;
   log: Logger;
 }
 
@@ -47,7 +59,7 @@ export interface AskResult {
   hitCostLimit: boolean;
   container: { id: string; expiresAt: number } | null;
   containerReplaced: boolean;
-  /** Summed over the turn's requests. */
+  /** Summed over every request of the turn, including broken ones that were sent again. */
   usage: TokenUsage;
   requestIds: string[];
 }
@@ -163,7 +175,8 @@ export function createAnalyst(opts: AnalystOptions) {
   // The last response id per thread, for cache diagnostics; lost on restart (then the next request opts in with null).
   const lastMessageIds = new Map<string, string>();
 
-  async function ask(p: AskParams): Promise<AskResult> {
+  async function ask(params: AskParams): Promise<AskResult> {
+    const p = { ...params, meter: params.meter ?? newMeter() };
     let { history, userContent, containerId } = p;
     let containerReplaced = false;
     for (;;) {
@@ -197,9 +210,9 @@ export function createAnalyst(opts: AnalystOptions) {
   }
 
   /** One turn: a request plus bounded pause_turn continuations on the same container. */
-  async function converse(p: AskParams): Promise<Omit<AskResult, 'containerReplaced'>> {
+  async function converse(p: AskParams & { meter: Meter }): Promise<Omit<AskResult, 'containerReplaced'>> {
     const merged: Anthropic.ContentBlock[] = [];
-    const usage = noTokens();
+    const { usage } = p.meter;
     const requestIds: string[] = [];
     let container: AskResult['container'] = null;
     let containerId = p.containerId;
@@ -221,7 +234,6 @@ export function createAnalyst(opts: AnalystOptions) {
       const message = await streamWithRetry(request, p, requestIds);
       rememberMessage(p.threadKey, message.id);
       merged.push(...message.content);
-      addUsage(usage, message.usage);
       // Next to the usage, so a cache miss in production can be explained from the log alone.
       p.log.info(
         {
@@ -245,7 +257,7 @@ export function createAnalyst(opts: AnalystOptions) {
         stopReason === 'pause_turn' &&
         p.maxCostUsd !== undefined &&
         opts.prices !== undefined &&
-        estimateCost(opts.prices, usage, containerMinutes(container !== null)) > p.maxCostUsd;
+        estimateCost(opts.prices, usage, containerMinutes(p.meter.container)) > p.maxCostUsd;
       if (stopReason !== 'pause_turn' || segment >= opts.maxContinuations || overCeiling) {
         if (overCeiling) p.log.info({ maxCostUsd: p.maxCostUsd }, 'turn reached MAX_TURN_USD; not continued');
         return {
@@ -256,7 +268,7 @@ export function createAnalyst(opts: AnalystOptions) {
           hitContinuationLimit: stopReason === 'pause_turn' && !overCeiling,
           hitCostLimit: overCeiling,
           container,
-          usage,
+          usage: { ...usage },
           requestIds,
         };
       }
@@ -273,17 +285,21 @@ export function createAnalyst(opts: AnalystOptions) {
 
   async function streamWithRetry(
     params: Anthropic.MessageCreateParamsNonStreaming,
-    p: AskParams,
+    p: AskParams & { meter: Meter },
     requestIds: string[],
   ): Promise<Anthropic.Message> {
     for (let attempt = 0; ; attempt++) {
+      const startedAt = Date.now();
       const stream = opts.client.messages.stream(params, p.signal ? { signal: p.signal } : {});
       if (p.onBlock) stream.on('contentBlock', p.onBlock);
       try {
         const message = await stream.finalMessage();
+        meterRequest(p.meter, params, message, startedAt);
         if (stream.request_id) requestIds.push(stream.request_id);
         return message;
       } catch (err) {
+        // Billed all the same: what the stream had seen of the response before it broke or was stopped.
+        meterRequest(p.meter, params, stream.currentMessage, startedAt);
         // The SDK retries failed requests, but not a response stream that dies half-way.
         if (attempt < streamRetries && !p.signal?.aborted && isBrokenStream(err)) {
           p.log.warn(
@@ -306,6 +322,30 @@ const MAX_REMEMBERED_THREADS = 10_000;
 /** A response that started and then broke off surfaces as a plain AnthropicError, not an APIError. */
 const isBrokenStream = (err: unknown) =>
   err instanceof Anthropic.AnthropicError && !(err instanceof Anthropic.APIError);
+
+/**
+ * Adds one request to the turn's meter: its usage as far as the stream got (message_start carries the input side,
+ * message_delta the final counts), and its container time if it ran code or carried files (preloaded, so billed).
+ */
+function meterRequest(
+  meter: Meter,
+  params: Anthropic.MessageCreateParamsNonStreaming,
+  message: Anthropic.Message | undefined,
+  startedAt: number,
+): void {
+  if (message) addUsage(meter.usage, message.usage);
+  // Not `message.container`: a follow-up's response names its container even when no code ran.
+  const ranCode = message?.content.some((b) => b.type === 'server_tool_use') ?? false;
+  if (!ranCode && !carriesFiles(params)) return;
+  meter.container.used = true;
+  meter.container.startedAt ??= startedAt;
+  meter.container.ms = Date.now() - meter.container.startedAt;
+}
+
+const carriesFiles = (params: Anthropic.MessageCreateParamsNonStreaming) =>
+  params.messages.some(
+    (m) => typeof m.content !== 'string' && m.content.some((b) => b.type === 'container_upload'),
+  );
 
 function addUsage(total: TokenUsage, u: Anthropic.Usage): void {
   total.inputTokens += u.input_tokens;

@@ -23,6 +23,7 @@ interface Row {
   files_json: string;
   outcome: AuditOutcome;
   reason: string | null;
+  attempt: number;
 }
 
 /** Which rows a spend total covers: a workspace, optionally one channel or one user, from `since` (ms). */
@@ -34,16 +35,28 @@ export interface SpendScope {
 }
 
 /**
- * The audit log: one row per question and per refusal, with numbers and ids only. Budgets and `npm run report`
- * read it; forgetting a thread keeps its rows but drops the file names.
+ * The audit log: one row per attempt at a question (numbered: a Retry or a re-run after a restart is attempt 2, 3…)
+ * and one per refusal, with numbers and ids only. Each attempt's spend counts on the day it was spent; counts of
+ * questions count messages, not attempts. Budgets and `npm run report` read it; forgetting a thread keeps its rows
+ * but drops the file names.
  */
 export function createAuditLog(db: Db) {
   const insert = db.prepare(
     `INSERT OR IGNORE INTO audit (at, team_id, channel_id, thread_ts, message_ts, user_id, model, input_tokens,
        output_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, container_minutes, cost_usd,
-       code_runs, failed_runs, files_json, outcome, reason)
+       code_runs, failed_runs, files_json, outcome, reason, attempt)
      VALUES (@at, @teamId, @channelId, @threadTs, @messageTs, @userId, @model, @input, @output, @cacheRead,
-       @write5m, @write1h, @containerMinutes, @costUsd, @codeRuns, @failedRuns, @files, @outcome, @reason)`,
+       @write5m, @write1h, @containerMinutes, @costUsd, @codeRuns, @failedRuns, @files, @outcome, @reason,
+       CASE WHEN @outcome = 'refused' THEN 1 ELSE 1 + (
+         SELECT COUNT(*) FROM audit WHERE channel_id = @channelId AND message_ts = @messageTs AND outcome != 'refused'
+       ) END)`,
+  );
+  const containerMinutes = db.prepare<{ since: number }, { minutes: number }>(
+    'SELECT COALESCE(SUM(container_minutes), 0) AS minutes FROM audit WHERE at >= @since',
+  );
+  const threadCost = db.prepare<{ teamId: string; channelId: string; threadTs: string }, { usd: number }>(
+    `SELECT COALESCE(SUM(cost_usd), 0) AS usd FROM audit
+     WHERE team_id = @teamId AND channel_id = @channelId AND thread_ts = @threadTs`,
   );
   const spend = db.prepare<
     { teamId: string; channelId: string | null; userId: string | null; since: number },
@@ -68,7 +81,9 @@ export function createAuditLog(db: Db) {
       { teamId: string; since: number; limit: number },
       { id: string; usd: number; questions: number }
     >(
-      `SELECT ${column} AS id, SUM(cost_usd) AS usd, SUM(outcome NOT IN ('refused', 'over_budget')) AS questions
+      `SELECT ${column} AS id, SUM(cost_usd) AS usd,
+         COUNT(DISTINCT CASE WHEN outcome NOT IN ('refused', 'over_budget') THEN channel_id || ' ' || message_ts END)
+           AS questions
        FROM audit WHERE team_id = @teamId AND at >= @since
        GROUP BY ${column} HAVING questions > 0 ORDER BY usd DESC, id LIMIT @limit`,
     );
@@ -78,8 +93,8 @@ export function createAuditLog(db: Db) {
      ORDER BY at DESC, id DESC LIMIT @limit`,
   );
   const questions = db.prepare<{ teamId: string; userId: string; since: number }, { n: number }>(
-    `SELECT COUNT(*) AS n FROM audit WHERE team_id = @teamId AND user_id = @userId AND at >= @since
-       AND outcome NOT IN ('refused', 'over_budget')`,
+    `SELECT COUNT(DISTINCT channel_id || ' ' || message_ts) AS n FROM audit
+     WHERE team_id = @teamId AND user_id = @userId AND at >= @since AND outcome NOT IN ('refused', 'over_budget')`,
   );
 
   return {
@@ -93,11 +108,14 @@ export function createAuditLog(db: Db) {
     recentTurnedAway(teamId: string, limit = 10): AuditEntry[] {
       return turnedAway.all({ teamId, limit }).map(toEntry);
     },
-    /** Questions (not refusals) one person asked since a moment. */
+    /** Questions (not refusals; a question tried again counts once) one person asked since a moment. */
     questionsSince(teamId: string, userId: string, since: number): number {
       return questions.get({ teamId, userId, since })!.n;
     },
-    /** Writes one row; false when it is a refusal already recorded for that message (a Slack retry or twin). */
+    /**
+     * Writes one row, numbered as the message's next attempt; false when it is a refusal already recorded for that
+     * message (a Slack retry or twin).
+     */
     record(e: AuditEntry): boolean {
       const u = e.usage ?? noTokens();
       const write1h = Math.min(u.cacheCreation1hInputTokens, u.cacheCreationInputTokens);
@@ -132,6 +150,21 @@ export function createAuditLog(db: Db) {
         channelId: scope.channelId ?? null,
         userId: scope.userId ?? null,
         since: scope.since,
+      })!.usd;
+    },
+    /**
+     * Container minutes recorded since a moment, in every workspace: the bot's share of its Anthropic organisation's
+     * monthly free container hours.
+     */
+    async containerMinutesSince(since: number): Promise<number> {
+      return containerMinutes.get({ since })!.minutes;
+    },
+    /** Estimated USD one thread has cost so far, every attempt included. */
+    async threadCost(thread: { teamId: string; channelId: string; threadTs: string }): Promise<number> {
+      return threadCost.get({
+        teamId: thread.teamId,
+        channelId: thread.channelId,
+        threadTs: thread.threadTs,
       })!.usd;
     },
     /** Every row with since ≤ at < until (ms), oldest first. */
@@ -170,5 +203,6 @@ function toEntry(r: Row): AuditEntry {
     files: files.map((f) => ({ name: f.name ?? '', sizeBytes: f.sizeBytes })),
     outcome: r.outcome,
     reason: r.reason ?? undefined,
+    attempt: r.attempt,
   };
 }

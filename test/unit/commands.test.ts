@@ -48,7 +48,6 @@ const run = (text: string, userId = 'U1') =>
       },
       retry: (channelId, messageTs) => retried.push(`${channelId}|${messageTs}`) > 0,
       isAdmin: async (user) => admins.includes(user),
-      prices: { inputPerMTok: 3, outputPerMTok: 15, containerPerHour: 0.05 },
       maxFileMb: 200,
     },
     ask(text, `1700000001.${String(notices.length).padStart(6, '0')}`, userId),

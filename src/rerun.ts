@@ -134,7 +134,7 @@ export async function prepareRerun(
 
 /**
  * Gives each old file a new one of the same format: the same name first, then the most similar name, then upload
- * order. `guessed` when some old file had more than one candidate and no same-named one: the thread is told.
+ * order. `guessed` when names did not settle it for some old file (two candidates alike): the thread is told.
  */
 export function pairFiles(
   old: readonly ThreadFile[],
@@ -155,10 +155,12 @@ export function pairFiles(
     if (chosen.has(o)) continue;
     const candidates = left.filter((f) => formatOf(f.name) === formatOf(o.name));
     if (candidates.length === 0) return { missing: o };
-    if (candidates.length > 1) guessed = true;
-    // Stable sort: on equal similarity the earlier upload wins.
-    const best = [...candidates].sort((a, b) => similarity(o.name, b.name) - similarity(o.name, a.name))[0]!;
-    take(o, best);
+    // Stable sort: on equal similarity the earlier upload wins, and the thread is told it was a guess.
+    const [best, next] = [...candidates].sort(
+      (a, b) => similarity(o.name, b.name) - similarity(o.name, a.name),
+    );
+    if (next && similarity(o.name, next.name) === similarity(o.name, best!.name)) guessed = true;
+    take(o, best!);
   }
   return { pairs: old.map((o) => ({ old: o, fresh: chosen.get(o)! })), guessed };
 }

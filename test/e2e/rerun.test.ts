@@ -70,17 +70,17 @@ async function analysedThread(): Promise<string> {
  * Claude's reply to the rerun request: it runs the attached script (for real, in `sandbox`, next to the files the
  * request attached), returns what the steps wrote to $OUTPUT_DIR, and compares the printed total with the old one.
  */
-function runsRerunScript(): ScriptedReply {
+function runsRerunScript(dir = sandbox): ScriptedReply {
   const request = h.anthropic.messageRequests().at(-1)!;
   const attached = new Set(
     [...lastUserText(request).matchAll(/"container_upload","file_id":"(file_\w+)"/g)].map((m) => m[1]),
   );
   for (const id of attached) {
     const f = h.anthropic.files.get(id!)!;
-    writeFileSync(join(sandbox, f.filename), f.bytes!);
+    writeFileSync(join(dir, f.filename), f.bytes!);
   }
-  const stdout = execFileSync('bash', [join(sandbox, 'slack-analyst-restore.sh')], {
-    cwd: sandbox,
+  const stdout = execFileSync('bash', [join(dir, 'slack-analyst-restore.sh')], {
+    cwd: dir,
     encoding: 'utf8',
     env: { ...process.env, OUTPUT_DIR: outputDir },
   });
@@ -179,6 +179,97 @@ describe('@Analyst rerun', () => {
     await h.settle();
     expect(threadText(h.thread(root))).toContain(
       'Attach the new file to `@Analyst rerun` (or upload it to this thread first): I found no file newer than the ones this thread analysed (sales\\_nov.csv).',
+    );
+    expect(h.anthropic.messageRequests()).toHaveLength(requests);
+  });
+
+  it('reruns on the newest upload when none is attached; a same-named file replaces the old one for good', async () => {
+    const root = await analysedThread();
+    const oldId = uploadedNamed('sales_nov.csv')[0]!.id;
+    const corrected = Buffer.from('region,revenue\nEMEA,1250\nAMER,900\n');
+    await h.message('', {
+      threadTs: root,
+      files: [h.slack.hostFile({ name: 'sales_nov.csv', content: corrected })],
+    });
+    await h.settle();
+    h.anthropic.onMessage(() => runsRerunScript());
+    await h.mention('rerun.', { threadTs: root });
+    await h.settle();
+
+    const text = lastUserText(h.anthropic.messageRequests().at(-1));
+    // Only the new file and the script go into the new sandbox: the old file would collide with its name.
+    expect(text.match(/"container_upload"/g)).toHaveLength(2);
+    expect(text).not.toContain(oldId);
+    expect(readFileSync(join(sandbox, 'sales_nov.csv'))).toEqual(corrected);
+    const thread = threadText(h.thread(root));
+    expect(thread).toContain(
+      'Rerun on new data in a new sandbox: sales\\_nov.csv → sales\\_nov.csv; 2 steps re-run.',
+    );
+    expect(thread).toContain('Total revenue is now 2150 (was 2,100).');
+
+    // A follow-up does not bring the old file back into the sandbox.
+    h.anthropic.onMessage(() => textReply('Yes.'));
+    await h.message('same sandbox?', { threadTs: root });
+    await h.settle();
+    expect(lastUserText(h.anthropic.messageRequests().at(-1))).not.toContain('container_upload');
+  });
+
+  it('is remembered: a later restore gives the new file the old name again before replaying', async () => {
+    const root = await analysedThread();
+    const december = Buffer.from('region,revenue\nEMEA,1500\nAMER,700\n');
+    h.anthropic.onMessage(() => runsRerunScript());
+    await h.mention('rerun', {
+      threadTs: root,
+      files: [h.slack.hostFile({ name: 'sales_dec.csv', content: december })],
+    });
+    await h.settle();
+
+    // The container expires; the restore runs in another new sandbox.
+    const restored = mkdtempSync(join(tmpdir(), 'slack-analyst-rerun-restore-'));
+    try {
+      h.anthropic.enqueue({
+        kind: 'error',
+        status: 404,
+        type: 'not_found_error',
+        message: 'container not found',
+        errorCode: 'container_expired',
+      });
+      h.anthropic.onMessage(() => runsRerunScript(restored));
+      await h.message('and now?', { threadTs: root });
+      await h.settle();
+      const text = lastUserText(h.anthropic.messageRequests().at(-1));
+      expect(text).toContain('which re-runs the thread');
+      // Both files were re-attached; the script put December's data under the name the steps read.
+      expect(readFileSync(join(restored, 'sales_nov.csv'))).toEqual(december);
+      expect(readFileSync(join(restored, 'sales_dec.csv'))).toEqual(december);
+      const thread = threadText(h.thread(root));
+      expect(thread).toContain('♻️ Sandbox restored: 2 steps re-run, 2 files re-attached.');
+    } finally {
+      rmSync(restored, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses when the analysis read more files than were given, naming them', async () => {
+    const root = await analysedThread();
+    const costs = h.slack.hostFile({ name: 'costs.csv', content: Buffer.from('region,cost\nEMEA,100\n') });
+    h.anthropic.enqueue({
+      kind: 'message',
+      content: [
+        blocks.bash('srvtoolu_9', 'python3 -c "import csv; print(len(list(open(\'costs.csv\'))))" > n.txt'),
+        blocks.bashResult('srvtoolu_9', {}),
+        blocks.text('2 lines.'),
+      ],
+    });
+    await h.message('how long is costs.csv?', { threadTs: root, files: [costs] });
+    await h.settle();
+    const requests = h.anthropic.messageRequests().length;
+    await h.mention('rerun', {
+      threadTs: root,
+      files: [h.slack.hostFile({ name: 'sales_dec.csv', content: Buffer.from('region,revenue\nEMEA,1\n') })],
+    });
+    await h.settle();
+    expect(threadText(h.thread(root))).toContain(
+      "I can't rerun: this thread's analysis read 2 files (sales\\_nov.csv, costs.csv) but there is only 1 new file (sales\\_dec.csv). Attach one new file for each.",
     );
     expect(h.anthropic.messageRequests()).toHaveLength(requests);
   });

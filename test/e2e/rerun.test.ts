@@ -3,10 +3,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ScriptedReply } from '../support/fakes/fake-anthropic.js';
 import {
   blocks,
+  buttonsOf,
   type Harness,
   progressPosts,
   startHarness,
@@ -144,6 +145,17 @@ describe('@Analyst rerun', () => {
     expect(threadText(progressPosts(h.thread(root)))).toContain('slack-analyst-restore.sh');
     expect(thread).not.toContain(SECRET);
     expect(h.slack.uploads.some((u) => u.bytes.toString('utf8').includes(SECRET))).toBe(false);
+    // Show code on the rerun's answer lists the replay run with what it printed, redacted too.
+    const answer = h.thread(root).findLast((m) => buttonsOf(m).some((b) => b.action_id === 'show_code'));
+    const posted = h.thread(root).length;
+    await h.click(answer!, 'show_code');
+    const shown = await vi.waitFor(() => {
+      const added = threadText(h.thread(root).slice(posted));
+      if (!added.includes('slack-analyst-restore.sh')) throw new Error('Show code not posted yet');
+      return added;
+    });
+    expect(shown).toContain('rerun: sales_dec.csv takes the name sales_nov.csv');
+    expect(shown).not.toContain(SECRET);
 
     // The new sandbox is the thread's now: a follow-up runs there, with nothing to attach again.
     h.anthropic.onMessage(() => textReply('Still 2,500.'));

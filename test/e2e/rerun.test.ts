@@ -285,4 +285,28 @@ describe('@Analyst rerun', () => {
     );
     expect(h.anthropic.messageRequests()).toHaveLength(requests);
   });
+
+  it('prefers the most similar name, and says so when the names do not settle which file to take', async () => {
+    const root = await analysedThread();
+    h.anthropic.onMessage(() => runsRerunScript());
+    const csvOf = (name: string) =>
+      h.slack.hostFile({ name, content: Buffer.from('region,revenue\nEMEA,1\n') });
+    await h.mention('rerun', { threadTs: root, files: [csvOf('costs_dec.csv'), csvOf('sales_dec.csv')] });
+    await h.settle();
+    let thread = threadText(h.thread(root));
+    expect(thread).toContain('Rerun on new data in a new sandbox: sales\\_dec.csv → sales\\_nov.csv;');
+    expect(thread).toContain('Not used: costs\\_dec.csv.');
+    expect(thread).not.toContain('more than one fitted');
+
+    await h.mention('rerun', { threadTs: root, files: [csvOf('export_1.csv'), csvOf('export_2.csv')] });
+    await h.settle();
+    thread = threadText(h.thread(root));
+    expect(thread).toContain('Rerun on new data in a new sandbox: export\\_1.csv → sales\\_nov.csv;');
+    expect(thread).toContain(
+      'The files were matched by format and name, and more than one fitted: name the new files like the originals to choose.',
+    );
+    expect(lastUserText(h.anthropic.messageRequests().at(-1))).toContain(
+      'Rerun: the new file \\"export_1.csv\\" takes the name \\"sales_nov.csv\\".',
+    );
+  });
 });

@@ -61,7 +61,7 @@ export async function runCommand(
       // The next question restores the sandbox: its recorded steps are re-run first (see restore.ts).
       store.threads.setContainer(threadKey, null, null);
       const files = store.files.list(threadKey).length;
-      const steps = threadReplayPlan(store, threadKey).steps.length;
+      const steps = (await threadReplayPlan(store, threadKey)).steps.length;
       await replier.notice(msg, steps > 0 ? COMMAND.resetRestoring(steps, files) : COMMAND.reset(files));
       break;
     }

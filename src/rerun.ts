@@ -45,7 +45,7 @@ export async function prepareRerun(
   signal: AbortSignal | undefined,
 ): Promise<Rerun> {
   const refuse = (message: string): Rerun => ({ ok: false, message });
-  const recorded = threadReplayPlan(deps.store, threadKey);
+  const recorded = await threadReplayPlan(deps.store, threadKey);
   if (recorded.steps.length === 0) return refuse(RERUN.nothingRecorded);
 
   const attached = new Set(msg.files.map((f) => f.id));
@@ -105,7 +105,7 @@ export async function prepareRerun(
   ];
 
   const renames: Rename[] = pairs.map((p) => ({ from: p.fresh.name, to: p.old.name }));
-  const plan = threadReplayPlan(deps.store, threadKey, { renames, rerun: true });
+  const plan = await threadReplayPlan(deps.store, threadKey, { renames, rerun: true });
   let fileId: string;
   try {
     fileId = await deps.files.uploadText(RESTORE_SCRIPT, plan.script, signal);

@@ -31,9 +31,14 @@ export interface Restore {
 }
 
 /** The thread's replay plan: its recorded steps since the last `reset clean`. */
-export function threadReplayPlan(store: Store, threadKey: string, options?: ReplayOptions): ReplayPlan {
-  const from = store.threads.get(threadKey)?.replayFromSeq ?? 0;
-  return replayPlan(recordedTurns(store.history.list(threadKey).filter((e) => e.seq > from)), options);
+export async function threadReplayPlan(
+  store: Store,
+  threadKey: string,
+  options?: ReplayOptions,
+): Promise<ReplayPlan> {
+  const from = (await store.threads.get(threadKey))?.replayFromSeq ?? 0;
+  const entries = (await store.history.list(threadKey)).filter((e) => e.seq > from);
+  return replayPlan(recordedTurns(entries), options);
 }
 
 /**
@@ -45,7 +50,7 @@ export async function prepareRestore(
   threadKey: string,
   signal: AbortSignal | undefined,
 ): Promise<Restore | undefined> {
-  const plan = threadReplayPlan(deps.store, threadKey);
+  const plan = await threadReplayPlan(deps.store, threadKey);
   if (plan.steps.length === 0) return undefined;
   let fileId: string;
   try {

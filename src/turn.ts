@@ -85,7 +85,8 @@ export async function runTurn(
     if (progress?.ts) store.inbox.setProgressTs(msg.channelId, msg.messageTs, progress.ts);
     ingested = await ingestFiles(deps, incoming, msg, threadKey, signal);
     // `@Analyst rerun`: the thread's analysis on new files, in a new sandbox (rerun.ts).
-    if (isRerun(msg)) rerun = await prepareRerun(deps, msg, threadKey, store.files.list(threadKey), signal);
+    if (isRerun(msg))
+      rerun = await prepareRerun(deps, msg, threadKey, await store.files.list(threadKey), signal);
   } catch (err) {
     // An abort (the caller says which signal fired) or a database fault (the caller reports it); either way no
     // "working" view is left behind.

@@ -20,9 +20,12 @@ export type Rerun =
   | {
       ok: true;
       restore: Restore;
-      /** The thread's files to attach to the new sandbox: all but the old ones a same-named new file replaces. */
+      /**
+       * The thread's files to attach to the new sandbox: all but the old ones the new files replace, so a step can
+       * never read old data by mistake (a failed rename is loud, not silent).
+       */
       files: ThreadFile[];
-      /** Anthropic ids of those replaced files: their name is in the new sandbox, holding the new data. */
+      /** Anthropic ids of the replaced files: their names are in the new sandbox, holding the new data. */
       replaced: string[];
     }
   | { ok: false; message: string };
@@ -114,7 +117,7 @@ export async function prepareRerun(
     deps.log.warn({ err: String(err) }, 'could not upload the rerun script');
     return refuse(RERUN.uploadFailed);
   }
-  const replaced = pairs.filter((p) => p.old.name === p.fresh.name).map((p) => p.old);
+  const replaced = pairs.map((p) => p.old);
   return {
     ok: true,
     restore: {

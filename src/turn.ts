@@ -285,7 +285,7 @@ async function askClaude(
   const fitted = fitHistory(stored, deps.historyTokenBudget);
   const history = fitted.messages;
   const shortened = historyNotice(stored, deps.historyTokenBudget, fitted);
-  // Files a same-named new file replaced count as attached: their name holds the new data in the new sandbox.
+  // Files a rerun replaced count as attached: their names hold the new data in the new sandbox.
   const replaced = rerun?.replaced ?? [];
   let sentUploads = [
     ...question.flatMap((b) => (b.type === 'container_upload' ? [b.file_id] : [])),

@@ -112,7 +112,7 @@ function renameLines(renames: readonly Rename[]): string[] {
   });
   renames.forEach(({ from, to }, i) => {
     lines.push(
-      `cp -- "$staged/${i}" "$here"/${quote(to)} && echo ${quote(`rerun: ${from} takes the name ${to}`)}`,
+      `if cp -- "$staged/${i}" "$here"/${quote(to)}; then echo ${quote(`rerun: ${from} takes the name ${to}`)}; else echo ${quote(`rerun: could not give ${from} the name ${to}`)}; exit 1; fi`,
     );
   });
   return [...lines, ''];

@@ -116,6 +116,7 @@ describe('@Analyst rerun', () => {
 
     // A new sandbox with the same tool, the old name mapped to the new upload, and the comparison asked for.
     const rerun = h.anthropic.messageRequests().at(-1)!;
+    const oldId = uploadedNamed('sales_nov.csv')[0]!.id;
     expect(rerun.container).toBeUndefined();
     expect(first.container).toBeUndefined();
     expect(rerun.tools).toEqual(first.tools);
@@ -126,6 +127,8 @@ describe('@Analyst rerun', () => {
     const [script] = uploadedNamed('slack-analyst-restore.sh');
     for (const id of [script!.id, uploadedNamed('sales_dec.csv')[0]!.id])
       expect(text).toContain(`"container_upload","file_id":"${id}"`);
+    // The old file stays out of the new sandbox: only the script can put a file under its name.
+    expect(text).not.toContain(oldId);
 
     // The replay really ran the old steps on the new data, under the old name.
     expect(readFileSync(join(sandbox, 'sales_nov.csv'))).toEqual(december);

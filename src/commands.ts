@@ -15,13 +15,23 @@ export type Command = (typeof COMMANDS)[number];
 
 /** A message that is exactly one command word (after the mention), e.g. "@Analyst reset". */
 export function parseCommand(text: string): Command | null {
-  const word = text
+  const word = commandWord(text);
+  return (COMMANDS as readonly string[]).includes(word) ? (word as Command) : null;
+}
+
+/**
+ * "@Analyst rerun": the thread's analysis on new files. Not one of `COMMANDS`: it is a question to Claude, so it
+ * runs as a turn (budgets, Stop, timeout, audit) and the turn hands it to rerun.ts.
+ */
+export const isRerun = (msg: Pick<ThreadMessage, 'text' | 'addressed'>): boolean =>
+  msg.addressed && commandWord(msg.text) === 'rerun';
+
+const commandWord = (text: string) =>
+  text
     .trim()
     .toLowerCase()
     .replace(/[.!?]+$/, '')
     .replace(/\s+/g, ' ');
-  return (COMMANDS as readonly string[]).includes(word) ? (word as Command) : null;
-}
 
 export interface CommandDeps {
   store: Store;
@@ -50,7 +60,7 @@ export async function runCommand(
       // The next question restores the sandbox: its recorded steps are re-run first (see restore.ts).
       store.threads.setContainer(threadKey, null, null);
       const files = store.files.list(threadKey).length;
-      const steps = threadReplayPlan(store, threadKey).steps.length;
+      const steps = (await threadReplayPlan(store, threadKey)).steps.length;
       await replier.notice(msg, steps > 0 ? COMMAND.resetRestoring(steps, files) : COMMAND.reset(files));
       break;
     }

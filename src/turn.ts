@@ -6,6 +6,7 @@ import { fitHistory, forHistory, historyNotice, uploadsFor } from './claude/hist
 import { threadContext } from './claude/prompt.js';
 import { RESTORE_SCRIPT } from './claude/replay.js';
 import { answerText, collectRuns, followUpsOf, stepEvent } from './claude/result.js';
+import { isRerun } from './commands.js';
 import type { CodeExecutionToolVersion } from './config.js';
 import {
   type CodeRun,
@@ -34,6 +35,7 @@ import {
   type Prices,
   totalInputTokens,
 } from './pricing.js';
+import { prepareRerun, type Rerun } from './rerun.js';
 import { prepareRestore, type Restore, restoreNotice } from './restore.js';
 import { databaseFault, faultReason, type Store } from './store/index.js';
 import { formatTokens } from './text/format.js';
@@ -84,9 +86,13 @@ export async function runTurn(
       ? await replier.progress(msg, store.inbox.progressTs(msg.channelId, msg.messageTs))
       : undefined;
   let ingested: Awaited<ReturnType<typeof ingestFiles>>;
+  let rerun: Rerun | undefined;
   try {
     if (progress?.ts) store.inbox.setProgressTs(msg.channelId, msg.messageTs, progress.ts);
     ingested = await ingestFiles(deps, incoming, msg, threadKey, spend, signal);
+    // `@Analyst rerun`: the thread's analysis on new files, in a new sandbox (rerun.ts).
+    if (isRerun(msg))
+      rerun = await prepareRerun(deps, msg, threadKey, await store.files.list(threadKey), signal);
   } catch (err) {
     // An abort (the caller says which signal fired) or a database fault (the caller reports it); either way no
     // "working" view is left behind.
@@ -106,16 +112,33 @@ export async function runTurn(
     await replier.done(msg, outcome);
     return { status: 'answered' };
   }
+  if (rerun && !rerun.ok) {
+    // Nothing to rerun on, or the new data would break it: the reason is the whole reply, and Claude is not asked.
+    await progress.finish('failed');
+    await replier.notice(msg, rerun.message);
+    await replier.done(msg, 'failed');
+    return { status: 'answered' };
+  }
   const notices: string[] = [];
 
-  const files = store.files.list(threadKey);
+  const files = rerun?.ok ? rerun.files : store.files.list(threadKey);
   let result: AskOutcome;
   const askedCeiling = await deps.turnCeiling?.(msg);
   spend.model = deps.model;
   // The organisation's container time so far this month decides how much of this question's is free.
   spend.earlierContainerMinutes = await store.audit.containerMinutesSince(utcMonth(Date.now()).start);
   try {
-    result = await askClaude(deps, msg, files, progress, log, signal, askedCeiling, spend);
+    result = await askClaude(
+      deps,
+      msg,
+      files,
+      progress,
+      log,
+      signal,
+      askedCeiling,
+      spend,
+      rerun?.ok ? rerun : undefined,
+    );
   } catch (err) {
     // What Anthropic billed before the failure is kept with the thread's usage (the caller audits it too).
     await recordUsage(deps, turnId, threadKey, spend, log);
@@ -254,6 +277,7 @@ async function askClaude(
   signal: AbortSignal | undefined,
   maxCostUsd: number | undefined,
   meter: Meter,
+  rerun?: Extract<Rerun, { ok: true }>,
 ): Promise<AskOutcome> {
   const { store } = deps;
   const threadKey = threadKeyOf(msg);
@@ -261,12 +285,14 @@ async function askClaude(
   // Containers end 30 days after creation: a day before, start a new one rather than fail mid-answer.
   const retiring =
     thread.containerCreatedAt !== null && Date.now() - thread.containerCreatedAt > MAX_CONTAINER_AGE_MS;
-  const containerId = retiring ? null : thread.containerId;
+  const containerId = retiring || rerun ? null : thread.containerId;
   // Thread facts (and the profile of each file attached now) travel with the question, so the system prompt stays
   // identical, and cached, for every thread.
   const uploads = uploadsFor(files, containerId);
   // A new sandbox for a thread with recorded steps (retiring container, or after `reset`): they are replayed first.
-  let restore = containerId === null ? await prepareRestore(deps, threadKey, signal) : undefined;
+  // A rerun brings its own replay, with the new files under the old names.
+  const replay = () => (rerun ? Promise.resolve(rerun.restore) : prepareRestore(deps, threadKey, signal));
+  let restore = containerId === null ? await replay() : undefined;
   const question: Anthropic.ContentBlockParam[] = [
     ...(restore ? [restore.instruction] : retiring ? [SANDBOX_RESET_NOTE] : []),
     { type: 'text', text: threadContext(files, new Set(uploads.map((u) => u.file_id))) },
@@ -278,7 +304,12 @@ async function askClaude(
   const fitted = fitHistory(stored, deps.historyTokenBudget);
   const history = fitted.messages;
   const shortened = historyNotice(stored, deps.historyTokenBudget, fitted);
-  let sentUploads = question.flatMap((b) => (b.type === 'container_upload' ? [b.file_id] : []));
+  // Files a rerun replaced count as attached: their names hold the new data in the new sandbox.
+  const replaced = rerun?.replaced ?? [];
+  let sentUploads = [
+    ...question.flatMap((b) => (b.type === 'container_upload' ? [b.file_id] : [])),
+    ...replaced,
+  ];
 
   const ask = deps.analyst.ask({
     toolVersion: thread.toolVersion as CodeExecutionToolVersion,
@@ -297,9 +328,9 @@ async function askClaude(
     meter,
     onContainerLost: async () => {
       store.threads.setContainer(threadKey, null, null);
-      restore = await prepareRestore(deps, threadKey, signal);
+      restore = await replay();
       const reattach = [...uploadsFor(files, null), ...(restore ? [restore.upload] : [])];
-      sentUploads = reattach.map((b) => b.file_id);
+      sentUploads = [...reattach.map((b) => b.file_id), ...replaced];
       return {
         history,
         userContent: [

@@ -6,8 +6,8 @@
  * no new file of the right format, or a new file lacks columns the original had.
  */
 import type { Rename } from './claude/recorded.js';
-import { RESTORE_SCRIPT, rerunInstruction } from './claude/replay.js';
-import type { ThreadFile, ThreadMessage } from './domain.js';
+import { rerunInstruction } from './claude/replay.js';
+import { RESTORE_SCRIPT, type ThreadFile, type ThreadMessage } from './domain.js';
 import { SUPPORTED_FORMATS } from './files/formats.js';
 import type { Logger } from './log.js';
 import type { FileGateway } from './ports.js';

@@ -6,7 +6,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { type Rename, recordedTurns } from './claude/recorded.js';
 import {
-  RESTORE_SCRIPT,
   type ReplayOptions,
   type ReplayPlan,
   replayOutcome,
@@ -14,6 +13,7 @@ import {
   restoreInstruction,
 } from './claude/replay.js';
 import type { CodeRun } from './domain.js';
+import { RESTORE_SCRIPT } from './domain.js';
 import type { Logger } from './log.js';
 import type { FileGateway } from './ports.js';
 import type { Store } from './store/index.js';

@@ -4,12 +4,12 @@ import type { Analyst } from './claude/analyst.js';
 import { AnalystError } from './claude/errors.js';
 import { fitHistory, forHistory, historyNotice, uploadsFor } from './claude/history.js';
 import { threadContext } from './claude/prompt.js';
-import { RESTORE_SCRIPT } from './claude/replay.js';
 import { answerText, collectRuns, followUpsOf, stepEvent } from './claude/result.js';
 import { isRerun } from './commands.js';
 import type { CodeExecutionToolVersion } from './config.js';
 import {
   type CodeRun,
+  RESTORE_SCRIPT,
   type SlackFileRef,
   type ThreadFile,
   type ThreadMessage,

@@ -8,11 +8,8 @@
  * is not retyped by the model (no drift, no output tokens), and the step shows in the progress timeline and in
  * Show code like any other run.
  */
-import type { CodeRun } from '../domain.js';
+import { type CodeRun, RESTORE_SCRIPT } from '../domain.js';
 import { isExploratory, type RecordedStep, type RecordedTurn, type Rename, renameLine } from './recorded.js';
-
-/** Names every restore script; a run that mentions it is a restore, never itself replayed. */
-export const RESTORE_SCRIPT = 'slack-analyst-restore.sh';
 
 export type SkipReason = 'failed' | 'exploratory' | 'unknown';
 

@@ -1,6 +1,12 @@
 import type { AnyChunk, KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import { type CodeRun, messageKeyValue, type StepEvent, type ThreadMessage } from '../domain.js';
+import {
+  type CodeRun,
+  messageKeyValue,
+  RESTORE_SCRIPT,
+  type StepEvent,
+  type ThreadMessage,
+} from '../domain.js';
 import { DATA_EXTENSIONS } from '../files/formats.js';
 import type { Logger } from '../log.js';
 import type { Progress } from '../ports.js';
@@ -42,6 +48,7 @@ const DATA_FILE_NAME = new RegExp(
 export function stepLabel(kind: CodeRun['kind'], code: string): string {
   const input = redactSecrets(code);
   const text = input.toLowerCase();
+  if (input.includes(RESTORE_SCRIPT)) return 'Re-running the earlier steps';
   const file = input.match(DATA_FILE_NAME)?.[1];
   if (kind === 'file_edit') {
     const path = input.split('\n')[0]!.split(' ').slice(1).join(' ');

@@ -145,7 +145,7 @@ describe('@Analyst rerun', () => {
     expect(thread).toContain('Total revenue is now 2500 (was 2,100).');
     expect(thread).toContain('What changed: total 2500 vs 2100.');
     // The replay is a step of the progress timeline; a secret in the new data is not posted anywhere.
-    expect(threadText(progressPosts(h.thread(root)))).toContain('slack-analyst-restore.sh');
+    expect(threadText(progressPosts(h.thread(root)))).toContain('Re-running the earlier steps');
     expect(thread).not.toContain(SECRET);
     expect(h.slack.uploads.some((u) => u.bytes.toString('utf8').includes(SECRET))).toBe(false);
     // Show code on the rerun's answer lists the replay run with what it printed, redacted too.

@@ -219,6 +219,7 @@ export async function createBot(config: Config, log: Logger) {
   let retention: ReturnType<typeof startRetention> | undefined;
   registerListeners(app, {
     receive: intake.receive,
+    screen: intake.screen,
     stop: intake.stop,
     retry: intake.retry,
     askerOf: store.inbox.asker,

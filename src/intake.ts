@@ -72,6 +72,16 @@ export function createIntake(deps: IntakeDeps) {
     }
   }
 
+  /**
+   * The access rules for a question that is not a Slack message yet (a follow-up button's click): a refusal is
+   * audited like a typed one, and returned for the caller to tell only the clicker, before anything is posted.
+   */
+  function screen(msg: ThreadMessage): Refusal | null {
+    const refusal = deps.access?.(msg) ?? null;
+    if (refusal) audit(msg, 'refused', refusal.reason);
+    return refusal;
+  }
+
   function take(msg: ThreadMessage): boolean {
     const threadKey = threadKeyOf(msg);
     if (!msg.addressed && !store.threads.get(threadKey)) {
@@ -357,6 +367,7 @@ export function createIntake(deps: IntakeDeps) {
 
   return {
     receive,
+    screen,
     process,
     resume,
     stop,

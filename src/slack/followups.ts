@@ -72,21 +72,46 @@ export interface FollowUpClick {
   userId: string;
   /** The clicker's own workspace, when Slack says (Slack Connect). */
   userTeamId?: string | undefined;
+  /** The click's own timestamp: names a refused click in the audit log, where no message exists. */
+  actionTs: string;
   question: string;
 }
+
+/** The intake's side of a click: the access rules first, then the queue. */
+export interface FollowUpIntake {
+  screen: (msg: ThreadMessage) => { text: string } | null;
+  receive: (msg: ThreadMessage) => boolean;
+}
+
+export type FollowUpResult = { taken: boolean } | { refused: string };
 
 /**
  * Asks a clicked follow-up in the thread: the bot posts "🙋 <@clicker> asked: …" (the question redacted and its
  * mentions neutralised: a forged button value must not make the bot ping a channel), then hands that message to
- * `receive` as the clicker's question, so access rules, budgets, the queue and Retry apply as for a typed one.
- * Returns what `receive` returned.
+ * `receive` as the clicker's question, so budgets, the queue and Retry apply as for a typed one. The access rules
+ * come first: a clicker who may not ask gets the refusal (for the caller to show them alone) and nothing is posted.
  */
 export async function askFollowUp(
   client: WebClient,
   click: FollowUpClick,
-  receive: (msg: ThreadMessage) => boolean,
-): Promise<boolean> {
+  intake: FollowUpIntake,
+): Promise<FollowUpResult> {
   const question = redactSecrets(click.question.trim());
+  const external = click.userTeamId !== undefined && click.userTeamId !== click.teamId;
+  const msg: ThreadMessage = {
+    teamId: click.teamId,
+    channelId: click.channelId,
+    threadTs: click.threadTs,
+    messageTs: click.actionTs,
+    userId: click.userId,
+    text: question,
+    files: [],
+    addressed: true,
+    isDirectMessage: click.channelId.startsWith('D'),
+    ...(external ? { external } : {}),
+  };
+  const refusal = intake.screen(msg);
+  if (refusal) return { refused: refusal.text };
   const shown = neutraliseMentions(question, { allowedUserIds: new Set() });
   const posted = await client.chat.postMessage({
     channel: click.channelId,
@@ -96,17 +121,5 @@ export async function askFollowUp(
     unfurl_media: false,
   });
   if (!posted.ts) throw new Error('chat.postMessage returned no ts');
-  const external = click.userTeamId !== undefined && click.userTeamId !== click.teamId;
-  return receive({
-    teamId: click.teamId,
-    channelId: click.channelId,
-    threadTs: click.threadTs,
-    messageTs: posted.ts,
-    userId: click.userId,
-    text: question,
-    files: [],
-    addressed: true,
-    isDirectMessage: click.channelId.startsWith('D'),
-    ...(external ? { external } : {}),
-  });
+  return { taken: intake.receive({ ...msg, messageTs: posted.ts }) };
 }

@@ -264,16 +264,21 @@ describe('suggested follow-ups', () => {
     expect(h.bot.store.inbox.asker(CHANNEL, asked.ts)).toBe(OTHER_HUMAN);
   });
 
-  it('is refused for someone outside ALLOWED_USERS: Claude is not asked, the thread says why', async () => {
+  it('is refused for someone outside ALLOWED_USERS: Claude is not asked, only the clicker is told why', async () => {
     h = await startHarness({ ALLOWED_USERS: HUMAN });
     h.anthropic.enqueue({ kind: 'message', content: [blocks.text(ANSWER_WITH_FOLLOW_UPS)] });
     const ts = await h.mention('which region grew fastest?');
     await h.settle();
     const answer = markdownPosts(h.thread(ts)).at(-1)!;
 
+    const before = h.thread(ts).length;
     await h.click(answer, followUpButtons(answer)[1]!.action_id, { user: OTHER_HUMAN });
-    await waitFor(() => threadText(h.thread(ts)).includes('ALLOWED_USERS'), 'the refusal');
+    const refusal = () => h.slack.callsTo('chat.postEphemeral').find((c) => c.params.user === OTHER_HUMAN);
+    await waitFor(() => refusal() !== undefined, 'the refusal');
     await h.settle();
+    expect(String(refusal()!.params.text)).toContain('ALLOWED_USERS');
+    // Nothing posted in the thread on the refused clicker's behalf, and Claude not asked.
+    expect(h.thread(ts)).toHaveLength(before);
     expect(h.anthropic.messageRequests()).toHaveLength(1);
   });
 

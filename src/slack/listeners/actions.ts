@@ -17,6 +17,8 @@ export interface ActionDeps {
   isAdmin: AdminCheck;
   /** Takes a question into the thread's queue, exactly as a typed message (intake.receive). */
   receive: (msg: ThreadMessage) => boolean;
+  /** The access rules for a clicked question before it is posted (intake.screen); a refusal is audited. */
+  screen: (msg: ThreadMessage) => { text: string } | null;
   /** Stores a 👍/👎 on an answer; the person's latest click wins. */
   rate: (f: { turnId: string; userId: string; rating: 'up' | 'down'; threadKey: string }) => void;
   log: Logger;
@@ -137,21 +139,22 @@ export function registerActions(app: App, deps: ActionDeps): void {
       threadTs,
       userId: body.user.id,
       userTeamId: body.user.team_id,
+      actionTs: action.action_ts,
       question,
     };
+    const tellClicker = (text: string) =>
+      client.chat
+        .postEphemeral({ channel: channelId, user: body.user.id, thread_ts: threadTs, text })
+        .catch((e: unknown) => deps.log.warn({ code: slackErrorCode(e) }, 'could not post ephemeral'));
     // HTTP mode holds Slack's response until the listener returns: the post and the inbox write run after it.
-    void askFollowUp(client, click, deps.receive).then(
-      (taken) => deps.log.info({ taken, user: body.user.id }, 'follow-up asked from a button'),
+    void askFollowUp(client, click, deps).then(
+      async (result) => {
+        if ('refused' in result) await tellClicker(result.refused);
+        else deps.log.info({ taken: result.taken, user: body.user.id }, 'follow-up asked from a button');
+      },
       async (err: unknown) => {
         deps.log.error({ err, code: slackErrorCode(err), action: 'follow_up' }, 'could not ask a follow-up');
-        await client.chat
-          .postEphemeral({
-            channel: channelId,
-            user: body.user.id,
-            thread_ts: threadTs,
-            text: FOLLOW_UPS.failed,
-          })
-          .catch((e: unknown) => deps.log.warn({ code: slackErrorCode(e) }, 'could not post ephemeral'));
+        await tellClicker(FOLLOW_UPS.failed);
       },
     );
   });

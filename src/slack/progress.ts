@@ -362,9 +362,10 @@ function streamView(
         await stream.append(withText(chunks, text));
         return;
       }
-      await stream.stop(
-        withText([...tasks(changed), { type: 'plan_update', title: PLAN_TITLE[state] }], text),
-      );
+      await stream.stop([
+        ...withText(tasks(changed), text),
+        { type: 'plan_update', title: PLAN_TITLE[state] },
+      ]);
     },
   };
 }

@@ -34,8 +34,8 @@ export type ScriptedReply =
       hangAfterEvents?: number;
       /** Stream text in deltas of this many characters (default: each text block in 3 deltas). */
       textDeltaChars?: number;
-      /** Wait this long between SSE events, as a model writing at a human-visible pace. */
-      eventDelayMs?: number;
+      /** Wait this long after each text delta, as a model writing at a human-visible pace. */
+      textDeltaDelayMs?: number;
     }
   | {
       kind: 'error';
@@ -805,7 +805,8 @@ async function deliver(
     // Wait for each write to reach the socket so a following cut cannot swallow it.
     await Promise.race([new Promise<void>((resolve) => res.write(chunk, () => resolve())), state.closed]);
     if (state.isClosed) return;
-    if (reply.eventDelayMs) await delay(reply.eventDelayMs, state.closed);
+    if (reply.textDeltaDelayMs && chunk.includes('"type":"text_delta"'))
+      await delay(reply.textDeltaDelayMs, state.closed);
     if (state.isClosed) return;
   }
   if (reply.cutAfterEvents !== undefined) {

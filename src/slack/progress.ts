@@ -222,7 +222,8 @@ export async function startProgress(
     changed.clear();
     showing = showing.then(async () => {
       if (stoppedByUser) return; // the stream is closed; Slack refuses any further append or stop
-      const text = nextText(final?.markdown);
+      // Ended without an answer (stopped, refused, failed): nothing more of the draft is shown.
+      const text = final && final.markdown === undefined ? '' : nextText(final?.markdown);
       if (ts) {
         try {
           await view.update(snapshot.steps, snapshot.state, snapshot.changed, view.stream ? text : '');

@@ -1,6 +1,7 @@
 import { WebClient } from '@slack/web-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { threadKeyOf } from '../../src/domain.js';
+import { showablePrefix, splitText } from '../../src/slack/answer-stream.js';
 import type { ScriptedReply } from '../support/fakes/fake-anthropic.js';
 import { type PostedMessage, startFakeSlack } from '../support/fakes/fake-slack.js';
 import {
@@ -92,9 +93,26 @@ describe('the answer streams into the thread', () => {
     expect(threadText(thread)).not.toContain('Let me look at the data first.');
   });
 
+  it("shows the streamed answer's Markdown tables as Slack tables after the stream", async () => {
+    h = await startHarness();
+    const table = '| Region | Growth |\n| --- | --- |\n| EMEA | 18.4 |\n| AMER | 9.1 |\n| APAC | 4.0 |';
+    const answer = `${longAnswer(10)}\n\nGrowth by region:\n\n${table}`;
+    h.anthropic.enqueue(answeredAfterCode(answer, { chars: 40, delayMs: 40 }));
+    const ts = await h.mention('<@U08CSVBOT9K> growth by region?');
+    await h.settle();
+
+    const thread = h.thread(ts);
+    expect(streamedText(thread)).toBe(answer);
+    const tables = thread.flatMap((m) =>
+      (m.blocks ?? []).filter((b) => (b as { type?: string }).type === 'data_table'),
+    );
+    expect(tables).toHaveLength(1);
+    expect(JSON.stringify(tables[0])).toContain('EMEA');
+  });
+
   it('in a DM: the text follows the plan in the same streamed message', async () => {
     h = await startHarness();
-    const answer = longAnswer(6, 'APAC');
+    const answer = longAnswer(10, 'APAC');
     h.anthropic.enqueue(answeredAfterCode(answer, { chars: 50, delayMs: 60 }));
     const ts = await h.message('which region grew fastest?', { channel: DM, channelType: 'im' });
     await h.settle();
@@ -170,11 +188,50 @@ describe('the answer streams into the thread', () => {
   }, 20_000);
 });
 
+describe('what can be shown before the rest of the answer is known', () => {
+  const prose = 'Growth was strongest in EMEA this quarter, as the table below shows. ';
+  const grow = (text: string) => (n: number) => showablePrefix(text.slice(0, n), [HUMAN]) ?? '';
+
+  it('never shows part of a private key block, a quoted secret or an unclosed mention', () => {
+    const pem = `${prose}\n-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7f3kq9\nQ2Vx1mZ8\n-----END RSA PRIVATE KEY-----\nDone. `;
+    const quoted = `${prose}\napi_key = "correct horse battery staple"\nDone. `;
+    const mention = `${prose}<!subteam^S0123|@data team> Done. `;
+    for (const text of [pem, quoted, mention]) {
+      const final = showablePrefix(`${text}x`, [HUMAN]) ?? '';
+      for (let n = 1; n <= text.length; n++) {
+        const shown = grow(text)(n);
+        // What is shown is always the start of what the whole answer shows, so nothing leaks or is taken back.
+        expect(final.startsWith(shown)).toBe(true);
+      }
+      expect(final).toContain('Done.');
+    }
+    expect(grow(pem)(pem.indexOf('Q2Vx'))).not.toContain('BEGIN');
+    expect(showablePrefix(`${pem}x`, [HUMAN])).toContain('[redacted private key]');
+    expect(grow(quoted)(quoted.indexOf('battery'))).not.toContain('correct');
+    expect(grow(mention)(mention.indexOf(' team>'))).not.toContain('<!subteam');
+  });
+
+  it('splits text into calls of at most 12,000 characters, never inside a surrogate pair', () => {
+    const text = `${'a'.repeat(11_999)}📈${'b'.repeat(13_000)}`;
+    const calls = splitText([
+      { type: 'plan_update', title: 'Working' },
+      { type: 'markdown_text', text },
+    ]);
+    const texts = calls.map((c) =>
+      c.map((chunk) => (chunk.type === 'markdown_text' ? chunk.text : '')).join(''),
+    );
+    expect(texts.every((t) => t.length <= 12_000)).toBe(true);
+    expect(texts.join('')).toBe(text);
+    expect(texts[0]!.endsWith('a')).toBe(true);
+    expect(calls[0]![0]).toEqual({ type: 'plan_update', title: 'Working' });
+  });
+});
+
 describe('when streaming is not possible', () => {
   it('posts the answer as before when Slack refuses to start the stream', async () => {
     h = await startHarness();
     h.slack.failNext('chat.startStream', { body: { ok: false, error: 'channel_type_not_supported' } });
-    const answer = longAnswer(6);
+    const answer = longAnswer(10);
     h.anthropic.enqueue(answeredAfterCode(answer, { chars: 40, delayMs: 40 }));
     const ts = await h.mention('<@U08CSVBOT9K> which region grew fastest?');
     await h.settle();
@@ -183,7 +240,7 @@ describe('when streaming is not possible', () => {
     expect(h.slack.callsTo('chat.startStream')).toHaveLength(1);
     expect(streamedMessages(thread)).toHaveLength(0);
     const posted = threadText(markdownPosts(thread));
-    expect(posted).toContain('**Finding 6.**');
+    expect(posted).toContain('**Finding 10.**');
     expect(posted).toContain('Finding 1.');
     expect(posted).not.toContain('stopped showing');
   });

@@ -13,7 +13,7 @@ import { AnswerDraft, SlackStream, type StreamTarget, sanitise, showablePrefix }
 import { slackErrorCode } from './errors.js';
 
 /** chat.update is Tier 3; one update per second per thread keeps well inside it. */
-const MIN_UPDATE_INTERVAL_MS = 1_000;
+export const MIN_UPDATE_INTERVAL_MS = 1_000;
 /**
  * A stream shows no sign when someone ends it with Slack's stop control; our next append learns it
  * (`stopped_by_user`). While steps are quiet (a long code run), an unchanged plan title is re-sent this often so a
@@ -106,6 +106,8 @@ export interface ProgressOptions {
   onStoppedByUser?: () => void;
   /** A streamed message older than this continues in a new one (Slack ends streams after about five minutes). */
   streamMaxAgeMs: number;
+  /** How long to wait between two updates now (live views share Slack's rate tiers); default once a second. */
+  updateIntervalMs?: () => number;
 }
 
 /**
@@ -248,7 +250,8 @@ export async function startProgress(
   keepalive?.unref();
   const schedule = () => {
     if (timer) return;
-    timer = setTimeout(show, Math.max(0, lastUpdate + MIN_UPDATE_INTERVAL_MS - Date.now()));
+    const interval = opts.updateIntervalMs?.() ?? MIN_UPDATE_INTERVAL_MS;
+    timer = setTimeout(show, Math.max(0, lastUpdate + interval - Date.now()));
     timer.unref();
   };
 

@@ -11,7 +11,7 @@ import { plural, TURN } from '../text/wording.js';
 import { ACTIONS, button, feedbackBlock } from './actions.js';
 import { sanitise } from './answer-stream.js';
 import { slackErrorCode } from './errors.js';
-import { startProgress } from './progress.js';
+import { MIN_UPDATE_INTERVAL_MS, startProgress } from './progress.js';
 import { DATA_TABLE_LIMITS, dataTable, markdownWithTables } from './table-blocks.js';
 
 const WORKING_REACTION = 'eyes';
@@ -19,6 +19,8 @@ const QUEUED_REACTION = 'hourglass_flowing_sand';
 const OUTCOME_REACTION = { answered: 'white_check_mark', failed: 'warning' } as const;
 /** Slack ends a stream after about five minutes. */
 const DEFAULT_STREAM_MAX_AGE_MS = 240_000;
+/** Below Tier 4's 100 a minute, leaving room for the keep-alives and rollovers. */
+const STREAM_APPENDS_PER_MINUTE = 80;
 /** Outputs shown as data tables, by extension; a bigger file is only uploaded (it could not fit anyway). */
 const TABLE_OUTPUT_DELIMITER: Record<string, string> = { csv: ',', tsv: '\t' };
 const MAX_TABLE_OUTPUT_BYTES = 1_000_000;
@@ -150,6 +152,14 @@ export function createSlackReplier(
     }
   }
 
+  /**
+   * Live progress views share Slack's rate tiers (chat.appendStream is Tier 4, about 100 a minute per workspace):
+   * with many at once, each updates less often than once a second.
+   */
+  let liveViews = 0;
+  const updateIntervalMs = () =>
+    Math.max(MIN_UPDATE_INTERVAL_MS, Math.ceil((liveViews * 60_000) / STREAM_APPENDS_PER_MINUTE));
+
   /** Messages showing the "waiting" reaction, by message key. */
   const waiting = new Set<string>();
 
@@ -170,12 +180,24 @@ export function createSlackReplier(
       await react(msg, WORKING_REACTION, true);
       await react(msg, OUTCOME_REACTION[outcome]);
     },
-    progress: (msg, existingTs) =>
-      startProgress(client, msg, log, {
+    async progress(msg, existingTs) {
+      liveViews += 1;
+      const view = await startProgress(client, msg, log, {
         existingTs,
         onStoppedByUser: () => stoppedByUser(messageKeyValue(msg)),
         streamMaxAgeMs,
-      }),
+        updateIntervalMs,
+      }).catch((err: unknown) => {
+        liveViews -= 1;
+        throw err;
+      });
+      let live = true;
+      const ended = () => {
+        if (live) liveViews -= 1;
+        live = false;
+      };
+      return { ...view, finish: (...args) => view.finish(...args).finally(ended) };
+    },
     notice: (thread, markdown) => post(thread, sanitise(markdown, [])),
     async failure(msg, markdown) {
       await post(msg, sanitise(markdown, []), [

@@ -223,10 +223,10 @@ export async function startProgress(
     };
     changed.clear();
     showing = showing.then(async () => {
-      if (stoppedByUser) return; // the stream is closed; Slack refuses any further append or stop
       // Ended without an answer (stopped, refused, failed): nothing more of the draft is shown.
       const text = final && final.markdown === undefined ? '' : nextText(final?.markdown);
-      if (ts) {
+      // A stream stopped with Slack's control is closed: Slack refuses any further append or stop on it.
+      if (ts && !(stoppedByUser && view.stream)) {
         try {
           await view.update(snapshot.steps, snapshot.state, snapshot.changed, view.stream ? text : '');
           if (view.stream) shown += text;
@@ -237,7 +237,7 @@ export async function startProgress(
           log.warn({ code }, 'could not update progress');
         }
       }
-      if (ownTextStream) await showOwnText(ownTextStream, text, final !== undefined);
+      if (ownTextStream && !stoppedByUser) await showOwnText(ownTextStream, text, final !== undefined);
     });
   };
   const every = view.keepaliveMs;

@@ -6,6 +6,7 @@ import type { ScriptedReply } from '../support/fakes/fake-anthropic.js';
 import { type PostedMessage, startFakeSlack } from '../support/fakes/fake-slack.js';
 import {
   blocks,
+  buttonsOf,
   CHANNEL,
   type Harness,
   HUMAN,
@@ -286,6 +287,13 @@ describe("Slack's own stop on a streamed answer", () => {
     await h.settle();
     expect(h.anthropic.abortedStreams).toBe(1);
     expect(threadText(h.thread(root))).toContain('Stopped');
+    // The progress message says so too, and offers Stop no more.
+    expect(
+      h
+        .thread(root)
+        .flatMap(buttonsOf)
+        .map((b) => b.action_id),
+    ).not.toContain('stop_turn');
     h.anthropic.enqueue(textReply('still here'));
     await h.message('again', { threadTs: root });
     await h.settle();

@@ -113,16 +113,9 @@ export class SlackStream {
 
   async start(chunks: AnyChunk[]): Promise<string> {
     const [first, ...rest] = splitText(chunks);
-    const started = await this.client.chat.startStream({
-      ...this.target,
-      ...(this.opts.taskDisplayMode ? { task_display_mode: this.opts.taskDisplayMode } : {}),
-      chunks: first ?? [],
-    });
-    if (!started.ts) throw new Error('chat.startStream returned no ts');
-    this.messages.push(started.ts);
-    this.#startedAt = Date.now();
+    const ts = await this.#open(first ?? []);
     for (const more of rest) await this.#call('append', more);
-    return started.ts;
+    return ts;
   }
 
   async append(chunks: AnyChunk[]): Promise<void> {
@@ -137,32 +130,36 @@ export class SlackStream {
     this.#stopped = true;
   }
 
-  async #call(kind: 'append' | 'stop', chunks: AnyChunk[]): Promise<void> {
-    if (Date.now() - this.#startedAt >= this.opts.maxAgeMs) await this.#rollover();
-    const ts = this.ts;
-    if (!ts) throw new Error('stream not started');
-    if (kind === 'append') await this.client.chat.appendStream({ channel: this.target.channel, ts, chunks });
-    else await this.client.chat.stopStream({ channel: this.target.channel, ts, chunks });
-  }
-
-  async #rollover(): Promise<void> {
-    const ts = this.ts;
-    if (!ts) return;
-    await this.client.chat.stopStream({
-      channel: this.target.channel,
-      ts,
-      chunks: this.opts.rollover?.close() ?? [],
-    });
+  async #open(chunks: AnyChunk[]): Promise<string> {
     const started = await this.client.chat.startStream({
       ...this.target,
       ...(this.opts.taskDisplayMode ? { task_display_mode: this.opts.taskDisplayMode } : {}),
-      chunks: this.opts.rollover?.reopen() ?? [],
+      ...withChunks(chunks),
     });
     if (!started.ts) throw new Error('chat.startStream returned no ts');
     this.messages.push(started.ts);
     this.#startedAt = Date.now();
+    return started.ts;
+  }
+
+  /** One append or stop; past the age limit the message is closed and this call's chunks open the next one. */
+  async #call(kind: 'append' | 'stop', chunks: AnyChunk[]): Promise<void> {
+    const channel = this.target.channel;
+    const ts = this.ts;
+    if (!ts) throw new Error('stream not started');
+    if (Date.now() - this.#startedAt < this.opts.maxAgeMs) {
+      if (kind === 'append') await this.client.chat.appendStream({ channel, ts, ...withChunks(chunks) });
+      else await this.client.chat.stopStream({ channel, ts, ...withChunks(chunks) });
+      return;
+    }
+    await this.client.chat.stopStream({ channel, ts, ...withChunks(this.opts.rollover?.close() ?? []) });
+    const next = await this.#open([...(this.opts.rollover?.reopen() ?? []), ...chunks]);
+    if (kind === 'stop') await this.client.chat.stopStream({ channel, ts: next });
   }
 }
+
+/** Slack wants no empty `chunks` list; a call without chunks leaves it out. */
+const withChunks = (chunks: AnyChunk[]) => (chunks.length > 0 ? { chunks } : {});
 
 /**
  * The chunks as one or more calls' worth, each with at most MAX_STREAM_TEXT_PER_CALL characters of markdown_text:

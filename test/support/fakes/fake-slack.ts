@@ -611,6 +611,7 @@ export async function startFakeSlack(
     'chat.startStream': (p) => {
       const missing = missingParams(p, 'channel', 'thread_ts');
       if (missing) return missing;
+      if (p.markdown_text === undefined && p.chunks === undefined) return fail('invalid_arguments');
       const channel = str(p, 'channel') ?? '';
       // Required when streaming to channels; DMs (D…) may omit them.
       if (!channel.startsWith('D')) {
@@ -633,6 +634,8 @@ export async function startFakeSlack(
     },
 
     'chat.appendStream': (p) => {
+      // "Either markdown_text or chunks is required."
+      if (p.markdown_text === undefined && p.chunks === undefined) return fail('invalid_arguments');
       const message = findMessage(str(p, 'channel'), str(p, 'ts'));
       if (message === undefined) return fail('message_not_found');
       if (message.stoppedByUser) return fail('stopped_by_user');

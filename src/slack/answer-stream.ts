@@ -6,7 +6,11 @@ import { redactSecrets } from '../text/redact.js';
 /** chat.appendStream / startStream / stopStream take at most this many characters of markdown_text per call. */
 export const MAX_STREAM_TEXT_PER_CALL = 12_000;
 
-/** Everything model- or sandbox-made passes here before Slack sees it: secrets redacted, no unasked mentions. */
+/**
+ * Everything model- or sandbox-made passes here before Slack sees it: secrets redacted, no unasked mentions.
+ * Excerpts are redacted before they are cut (a cut can drop the prefix a pattern needs, leaving the rest of a token
+ * readable), and again as a whole here.
+ */
 export const sanitise = (text: string, allowedUserIds: readonly string[]) =>
   neutraliseMentions(redactSecrets(text), { allowedUserIds: new Set(allowedUserIds) });
 

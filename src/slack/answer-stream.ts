@@ -2,6 +2,7 @@ import type { AnyChunk } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { neutraliseMentions } from '../text/mentions.js';
 import { redactSecrets } from '../text/redact.js';
+import { slackErrorCode } from './errors.js';
 
 /** chat.appendStream / startStream / stopStream take at most this many characters of markdown_text per call. */
 export const MAX_STREAM_TEXT_PER_CALL = 12_000;
@@ -156,7 +157,12 @@ export class SlackStream {
       else await this.client.chat.stopStream({ channel, ts, ...withChunks(chunks) });
       return;
     }
-    await this.client.chat.stopStream({ channel, ts, ...withChunks(this.opts.rollover?.close() ?? []) });
+    // Slack may have ended the old message already; its text stays, and the stream goes on in the next one.
+    await this.client.chat
+      .stopStream({ channel, ts, ...withChunks(this.opts.rollover?.close() ?? []) })
+      .catch((err: unknown) => {
+        if (slackErrorCode(err) !== 'message_not_in_streaming_state') throw err;
+      });
     const next = await this.#open([...(this.opts.rollover?.reopen() ?? []), ...chunks]);
     if (kind === 'stop') await this.client.chat.stopStream({ channel, ts: next });
   }

@@ -144,6 +144,23 @@ describe('the answer streams into the thread', () => {
     expect(posted).not.toContain('stopped showing');
   }, 20_000);
 
+  it('in a DM, the continuation repeats the plan, its tasks and the Stop button', async () => {
+    h = await startHarness({ SLACK_STREAM_MAX_SECONDS: '1' });
+    h.slack.streamMaxAgeMs = 2_500;
+    const answer = longAnswer(16, 'APAC');
+    h.anthropic.enqueue(answeredAfterCode(answer, { chars: 40, delayMs: 30 }));
+    const ts = await h.message('which region grew fastest?', { channel: DM, channelType: 'im' });
+    await h.settle();
+
+    const thread = h.thread(ts, DM);
+    expect(streamedMessages(thread).length).toBeGreaterThanOrEqual(2);
+    expect(streamedText(thread)).toBe(answer);
+    const [, next] = h.slack.callsTo('chat.startStream').map((c) => JSON.stringify(c.params.chunks));
+    expect(next).toContain('stop_turn');
+    expect(next).toContain('"id":"srvtoolu_s1"');
+    expect(threadText(markdownPosts(thread))).not.toContain('stopped showing');
+  }, 20_000);
+
   it('splits text over several calls within the 12,000-character limit', async () => {
     h = await startHarness();
     const answer = longAnswer(150); // about 30,000 characters, arriving in two deltas

@@ -68,7 +68,7 @@ const waitFor = async (probe: () => boolean, what: string, ms = 10_000) => {
 describe('the answer streams into the thread', () => {
   it('in a channel thread: the streamed text is the answer (narration left out), and the rest follows it', async () => {
     h = await startHarness();
-    const answer = longAnswer(8);
+    const answer = longAnswer(12);
     h.anthropic.enqueue(answeredAfterCode(answer, { chars: 40, delayMs: 50 }));
     const ts = await h.mention('<@U08CSVBOT9K> which region grew fastest?');
     await h.settle();
@@ -265,7 +265,7 @@ describe('when streaming is not possible', () => {
 
   it('posts the whole answer with a notice when an append fails part-way', async () => {
     h = await startHarness();
-    const answer = longAnswer(10);
+    const answer = longAnswer(16);
     h.anthropic.enqueue(answeredAfterCode(answer, { chars: 40, delayMs: 40 }));
     const ts = await h.mention('<@U08CSVBOT9K> which region grew fastest?');
     await waitFor(() => h!.slack.callsTo('chat.startStream').length === 1, 'the stream to start');
@@ -280,7 +280,7 @@ describe('when streaming is not possible', () => {
     const posted = threadText(markdownPosts(thread));
     expect(posted).toContain('Slack stopped showing the answer part-way through; here it is in full.');
     expect(posted).toContain('Finding 1.');
-    expect(posted).toContain('**Finding 10.**');
+    expect(posted).toContain('**Finding 16.**');
   });
 });
 

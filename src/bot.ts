@@ -124,7 +124,10 @@ export async function createBot(config: Config, log: Logger) {
   });
 
   // Slack's own stop on a turn's stream stops it as our Stop button does.
-  const replier = createSlackReplier(app.client, log, (key) => intake?.stop(key));
+  const replier = createSlackReplier(app.client, log, {
+    stoppedByUser: (key) => intake?.stop(key),
+    streamMaxAgeMs: config.SLACK_STREAM_MAX_SECONDS * 1000,
+  });
   const temp = createTempFiles(config.DATABASE_PATH);
   // Bot admins (ADMIN_USERS) count as admins everywhere: Stop/Retry, the App Home, budgets.
   const adminUsers = new Set(config.ADMIN_USERS);

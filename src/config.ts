@@ -58,6 +58,8 @@ const schema = z.object({
   SLACK_API_URL: optionalUrl,
   SLACK_TIMEOUT_MS: int(15_000, 1_000, 120_000),
   SLACK_MAX_RETRIES: int(3, 0, 10),
+  /** Slack ends a streamed message after about five minutes; a longer answer continues in a new one after this. */
+  SLACK_STREAM_MAX_SECONDS: int(240, 1, 290),
 
   ANTHROPIC_API_KEY: z.string({ error: 'is required' }).min(1, 'is required'),
   ANTHROPIC_BASE_URL: optionalUrl,

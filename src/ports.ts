@@ -31,14 +31,25 @@ export interface Answer {
   retryable: boolean;
   /** Up to three short questions Claude proposed to ask next, shown as buttons (or suggested prompts). */
   followUps?: string[];
+  /** How much of `markdown` the thread already shows, streamed while Claude wrote it (default 'none'). */
+  streamed?: StreamedAnswer;
 }
+
+/** How much of an answer's text a streamed reply shows: all of it, part (streaming broke off) or none. */
+export type StreamedAnswer = 'all' | 'part' | 'none';
 
 /** The live view of one turn in the thread. */
 export interface Progress {
   /** The progress message, once posted. */
   ts: string | undefined;
   step(event: StepEvent): void;
-  finish(outcome: 'answered' | 'failed' | 'stopped'): Promise<void>;
+  /** Claude's text as it is written: `delta` was added to the text block that now reads `blockSoFar`. */
+  text(delta: string, blockSoFar: string): void;
+  /**
+   * Ends the view. Given the answer's Markdown, the part of it not streamed yet is streamed first; resolves to how
+   * much of the answer the thread now shows.
+   */
+  finish(outcome: 'answered' | 'failed' | 'stopped', answerMarkdown?: string): Promise<StreamedAnswer>;
 }
 
 /** Slack output, as the turn needs it. */

@@ -179,10 +179,12 @@ export async function runTurn(
   const outputs = await fetchOutputs(deps, runs, notices, log);
   const allFailed = runs.length > 0 && runs.every((r) => r.failed);
   const failed = saveFault !== undefined || runs.some((r) => r.failed);
-  await progress.finish(failed ? 'failed' : 'answered');
+  const markdown = answerText(result.assistantContent) || TURN.noWrittenAnswer;
+  const streamed = await progress.finish(failed ? 'failed' : 'answered', markdown);
   await replier.answer(msg, {
     turnId,
-    markdown: answerText(result.assistantContent) || TURN.noWrittenAnswer,
+    markdown,
+    streamed,
     runs,
     notices,
     outputs,
@@ -322,6 +324,7 @@ async function askClaude(
       const event = stepEvent(block);
       if (event) progress.step(event);
     },
+    onText: (delta, blockSoFar) => progress.text(delta, blockSoFar),
     ...(signal ? { signal } : {}),
     maxCostUsd,
     asStored: (content) => storedForm(content, files, restore),

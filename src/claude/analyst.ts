@@ -36,6 +36,8 @@ export interface AskParams {
   signal?: AbortSignal;
   /** Each content block as it completes while streaming (for live progress). */
   onBlock?: (block: Anthropic.ContentBlock) => void;
+  /** Claude's text as it streams: `delta` was added to the text block that now reads `blockSoFar`. */
+  onText?: (delta: string, blockSoFar: string) => void;
   /** MAX_TURN_USD for this question: no pause_turn continuation once its estimated cost passes this. */
   maxCostUsd?: number | undefined;
   /**
@@ -292,6 +294,7 @@ export function createAnalyst(opts: AnalystOptions) {
       const startedAt = Date.now();
       const stream = opts.client.messages.stream(params, p.signal ? { signal: p.signal } : {});
       if (p.onBlock) stream.on('contentBlock', p.onBlock);
+      if (p.onText) stream.on('text', p.onText);
       try {
         const message = await stream.finalMessage();
         meterRequest(p.meter, params, message, startedAt);

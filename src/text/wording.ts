@@ -15,6 +15,12 @@ export const RETRY_HINT = 'Reply `retry` in this thread to try again.';
 export const TURN = {
   askAboutIt: 'Ask me anything about it.',
   askAQuestion: 'Ask me a question about your data.',
+  /** Above the full answer when its streamed copy broke off part-way. */
+  streamBrokeOff: '⚠️ Slack stopped showing the answer part-way through; here it is in full.',
+  /** Notification text of the data tables posted under a streamed answer. */
+  tablesAbove: 'The tables of the answer above',
+  /** Notification text of the buttons under a streamed answer that has nothing more to say. */
+  rateAnswer: 'How was this answer?',
   fileRefused: (fileName: string, reason: string) => `🚫 I couldn't use **${fileName}**: ${reason}`,
   couldNotAnswer: (reason: string, kept: boolean) =>
     `⚠️ I couldn't answer: ${reason}${kept ? ' Your question is kept: reply `retry` in this thread to try again.' : ''}`,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { splitFollowUps } from '../../src/claude/result.js';
+import { splitFollowUps } from '../../src/text/follow-ups.js';
 import type { PostedMessage } from '../support/fakes/fake-slack.js';
 import {
   blocks,

@@ -29,7 +29,12 @@ const replier: Replier = {
   queued: async () => undefined,
   working: async () => undefined,
   done: async () => undefined,
-  progress: async () => ({ ts: undefined, step: () => undefined, finish: async () => undefined }),
+  progress: async () => ({
+    ts: undefined,
+    step: () => undefined,
+    text: () => undefined,
+    finish: async () => 'none',
+  }),
   notice: async (_thread, text) => void notices.push(text),
   failure: async (_msg, text) => void notices.push(text),
   answer: async () => undefined,

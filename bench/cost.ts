@@ -9,11 +9,16 @@
  *
  * Billed input units weigh each input token by its price relative to plain input (src/pricing.ts): uncached 1×,
  * cache reads 0.1×, 5-minute writes 1.25×, 1-hour writes 2×.
+ *
+ * Besides the issue's 8- and 20-question threads: the 8-question thread with every answer paused once (pause_turn,
+ * then a continuation), and the 20-question thread over a small history budget (old turns shortened and dropped).
+ * For the 8-question thread the report lists where each request's units went.
  */
+import type Anthropic from '@anthropic-ai/sdk';
 import type { CacheMode } from '../src/claude/analyst.js';
 import { billedInputUnits, noTokens, type TokenUsage, totalInputTokens } from '../src/pricing.js';
 import { blocks, startHarness } from '../test/support/harness.js';
-import { note } from './stats.js';
+import { fmtRatio, note } from './stats.js';
 
 const MINUTE = 60_000;
 /** The issue's thread: people reply 2, 12, 1, 20, 5, 15 and 3 minutes apart. */
@@ -27,6 +32,17 @@ export interface CostRun {
   tokens: TokenUsage;
   /** Input tokens weighted by price (see the header). */
   billedInputUnits: number;
+  /** Each request's usage, in order. */
+  perRequest: Anthropic.Usage[];
+}
+
+/** A thread shape: how Claude answers, and the bot's environment. */
+export interface CostScenario {
+  label: string;
+  gapsMinutes: readonly number[];
+  /** Every answer comes in two requests: the code run ends in pause_turn, the answer follows in a continuation. */
+  paused?: boolean;
+  env?: Record<string, string>;
 }
 
 /** ~5 KB of stdout that differs per question, like a printed result table. */
@@ -62,11 +78,21 @@ export function codeAnswer(n: number) {
 
 const CSV = `month,region,orders,revenue\n${Array.from({ length: 200 }, (_, i) => `2026-${String((i % 12) + 1).padStart(2, '0')},${['EMEA', 'AMER', 'APAC'][i % 3]},${i},${i * 13.5}`).join('\n')}\n`;
 
+/** Request `index` of a thread whose answers are each paused once after the code run. */
+function pausedAnswer(index: number) {
+  const answer = codeAnswer(Math.floor(index / 2));
+  return index % 2 === 0
+    ? { ...answer, content: answer.content.slice(0, 3), stop_reason: 'pause_turn' as const }
+    : { ...answer, content: answer.content.slice(3) };
+}
+
 /** One thread of `gaps.length + 1` questions through the real bot with the given cache mode. */
-export async function runCostThread(mode: CacheMode, gapsMinutes: readonly number[]): Promise<CostRun> {
-  const h = await startHarness({ PROMPT_CACHE_TTL: mode, COST_RECEIPT: 'false' });
+export async function runCostThread(mode: CacheMode, scenario: CostScenario): Promise<CostRun> {
+  const { gapsMinutes } = scenario;
+  const h = await startHarness({ ...scenario.env, PROMPT_CACHE_TTL: mode, COST_RECEIPT: 'false' });
+  const requestsPerQuestion = scenario.paused ? 2 : 1;
   try {
-    h.anthropic.onMessage((_body, index) => codeAnswer(index));
+    h.anthropic.onMessage((_body, index) => (scenario.paused ? pausedAnswer(index) : codeAnswer(index)));
     const file = h.slack.hostFile({ name: 'sales.csv', content: Buffer.from(CSV) });
     const root = await h.mention('What is the revenue by region?', { files: [file] });
     await h.settle();
@@ -76,8 +102,9 @@ export async function runCostThread(mode: CacheMode, gapsMinutes: readonly numbe
       await h.settle();
     }
     const responses = h.anthropic.messageResponses();
-    if (responses.length !== gapsMinutes.length + 1) {
-      throw new Error(`expected ${gapsMinutes.length + 1} answers, the fake answered ${responses.length}`);
+    const expected = (gapsMinutes.length + 1) * requestsPerQuestion;
+    if (responses.length !== expected) {
+      throw new Error(`expected ${expected} requests, the fake answered ${responses.length}`);
     }
     const tokens = noTokens();
     for (const { usage } of responses) {
@@ -93,6 +120,7 @@ export async function runCostThread(mode: CacheMode, gapsMinutes: readonly numbe
       requests: responses.length,
       tokens,
       billedInputUnits: billedInputUnits(tokens),
+      perRequest: responses.map((r) => r.usage),
     };
   } finally {
     await h.close();
@@ -100,26 +128,98 @@ export async function runCostThread(mode: CacheMode, gapsMinutes: readonly numbe
 }
 
 export interface CostResult {
-  /** Per thread length, one run per cache mode. */
-  threads: { label: string; runs: CostRun[] }[];
+  /** Per scenario, one run per cache mode. */
+  threads: { scenario: CostScenario; runs: CostRun[] }[];
 }
 
-/** The issue's 8-question thread, and a 20-question one with the same gaps repeated. */
-export async function runCost(): Promise<CostResult> {
-  const long = Array.from({ length: 19 }, (_, i) => REPLY_GAPS_MINUTES[i % REPLY_GAPS_MINUTES.length]!);
+const LONG_GAPS = Array.from({ length: 19 }, (_, i) => REPLY_GAPS_MINUTES[i % REPLY_GAPS_MINUTES.length]!);
+export const SCENARIOS: CostScenario[] = [
+  { label: '8 questions', gapsMinutes: REPLY_GAPS_MINUTES },
+  { label: '20 questions', gapsMinutes: LONG_GAPS },
+  { label: '8 questions, each answer paused once', gapsMinutes: REPLY_GAPS_MINUTES, paused: true },
+  {
+    label: '20 questions, HISTORY_TOKEN_BUDGET=8000',
+    gapsMinutes: LONG_GAPS,
+    env: { HISTORY_TOKEN_BUDGET: '8000' },
+  },
+];
+
+export async function runCost(scenarios: CostScenario[] = SCENARIOS): Promise<CostResult> {
   const threads: CostResult['threads'] = [];
-  for (const [label, gaps] of [
-    ['8 questions', REPLY_GAPS_MINUTES],
-    ['20 questions', long],
-  ] as const) {
+  for (const scenario of scenarios) {
     const runs: CostRun[] = [];
     for (const mode of CACHE_MODES) {
-      note(`  ${label}, PROMPT_CACHE_TTL=${mode}`);
-      runs.push(await runCostThread(mode, gaps));
+      note(`  ${scenario.label}, PROMPT_CACHE_TTL=${mode}`);
+      runs.push(await runCostThread(mode, scenario));
     }
-    threads.push({ label, runs });
+    threads.push({ scenario, runs });
   }
   return { threads };
 }
 
 export const sameInput = (runs: CostRun[]) => new Set(runs.map((r) => totalInputTokens(r.tokens))).size === 1;
+
+const units = (n: number) => `${Math.round(n).toLocaleString('en-US')} units`;
+const count = (n: number | null | undefined) => (n ?? 0).toLocaleString('en-US');
+
+/**
+ * Billed units if every token were written once at 2× when first sent and read at 0.1× after: the best a 1-hour
+ * cache can do for a thread whose every request extends the previous one (the plain threads).
+ */
+export function writeOnceFloor(off: CostRun): number {
+  let previous = 0;
+  let floor = 0;
+  for (const u of off.perRequest) {
+    const total = u.input_tokens;
+    floor += 2 * Math.max(0, total - previous) + 0.1 * Math.min(previous, total);
+    previous = total;
+  }
+  return floor;
+}
+
+/** Table rows and summary lines for `npm run bench`. */
+export function costReport(cost: CostResult): { rows: string[][]; summaries: string[] } {
+  const rows: string[][] = [];
+  const summaries: string[] = [];
+  for (const { scenario, runs } of cost.threads) {
+    const off = runs.find((r) => r.mode === 'off')!;
+    for (const run of runs.filter((r) => r.mode !== 'off')) {
+      rows.push([
+        run.mode === '5m' ? `input cost, ${scenario.label}` : '',
+        `PROMPT_CACHE_TTL=${run.mode}`,
+        `cached ${units(run.billedInputUnits)}`,
+        `uncached ${units(off.billedInputUnits)}`,
+        fmtRatio(run.billedInputUnits / off.billedInputUnits),
+      ]);
+    }
+    const best = runs.find((r) => r.mode === '1h')!;
+    const t = best.tokens;
+    const plain = !scenario.paused && !scenario.env;
+    summaries.push(
+      `prompt caching, ${scenario.label} (replies ${scenario.gapsMinutes === REPLY_GAPS_MINUTES ? '2, 12, 1, 20, 5, 15, 3' : 'the same gaps, repeated'} min apart, ~5 KB stdout per answer): ` +
+        `billed input units 1h ${units(best.billedInputUnits)} vs uncached ${units(off.billedInputUnits)} → ` +
+        `${fmtRatio(best.billedInputUnits / off.billedInputUnits)}; 1h run: ${count(t.cacheReadInputTokens)} read, ` +
+        `${count(t.cacheCreationInputTokens)} written, ${count(t.inputTokens)} uncached tokens` +
+        (plain
+          ? `; write-once floor (every token written at 2× when first sent, then read at 0.1×) ${fmtRatio(writeOnceFloor(off) / off.billedInputUnits)}`
+          : '') +
+        `${sameInput(runs) ? '' : ' (WARNING: the runs sent different amounts of input)'}`,
+    );
+    if (scenario.label === '8 questions') {
+      summaries.push(
+        `  where the 1h run's units went, request by request (uncached 1× / 1h writes 2× / 5m writes 1.25× / reads 0.1× → units):`,
+      );
+      for (const [i, u] of best.perRequest.entries()) {
+        const w1h = u.cache_creation?.ephemeral_1h_input_tokens ?? 0;
+        const w5m = u.cache_creation?.ephemeral_5m_input_tokens ?? 0;
+        const read = u.cache_read_input_tokens ?? 0;
+        const billed = u.input_tokens + 2 * w1h + 1.25 * w5m + 0.1 * read;
+        const sent = u.input_tokens + (u.cache_creation_input_tokens ?? 0) + read;
+        summaries.push(
+          `    request ${i + 1}: ${count(sent)} tokens = ${count(u.input_tokens)} / ${count(w1h)} / ${count(w5m)} / ${count(read)} → ${units(billed)} (${fmtRatio(billed / sent)})`,
+        );
+      }
+    }
+  }
+  return { rows, summaries };
+}

@@ -2,8 +2,8 @@
  * `npm run bench`: the performance figures of slack-analyst, each a ratio of two things measured side by side in
  * this one run, on loopback only. Absolute numbers are machine-specific and are printed, never stored.
  *
- *   npm run bench                 # all four
- *   npm run bench -- ack inbox    # a selection: ack, transfer, inbox, profile, cost
+ *   npm run bench                 # all of them
+ *   npm run bench -- ack inbox    # a selection: ack, transfer, inbox, profile, cost, redact
  *
  * See bench/README.md for what each benchmark measures and how to read the ratios.
  */
@@ -11,8 +11,9 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type AckLatencyResult, runAckLatency } from './ack-latency.js';
 import { type AckUnderProfileResult, runAckUnderProfile } from './ack-under-profile.js';
-import { type CostResult, runCost, sameInput } from './cost.js';
+import { type CostResult, costReport, runCost } from './cost.js';
 import { type InboxThroughputResult, runInboxThroughput } from './inbox-throughput.js';
+import { type RedactionResult, runRedaction } from './redaction.js';
 import { fmtMb, fmtMs, fmtRatio, fmtUs, table } from './stats.js';
 import { runTransfer, type TransferResult } from './transfer.js';
 
@@ -21,8 +22,9 @@ const ACK = { warmupRounds: 30, rounds: 300 };
 const TRANSFER = { megabytes: 100, runsPerMode: 3 };
 const INBOX = { warmup: 500, rounds: 7, perRound: 2_000, fullPerRound: 200 };
 const PROFILE = { megabytes: 450, warmupEvents: 30, events: 200, profileTimeoutSeconds: 120 };
+const REDACT = { megabytes: 5, runs: 5 };
 
-const BENCHMARKS = ['ack', 'transfer', 'inbox', 'profile', 'cost'] as const;
+const BENCHMARKS = ['ack', 'transfer', 'inbox', 'profile', 'cost', 'redact'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const requested = process.argv.slice(2);
@@ -45,32 +47,39 @@ let transfer: TransferResult | undefined;
 let inbox: InboxThroughputResult | undefined;
 let profile: AckUnderProfileResult | undefined;
 let cost: CostResult | undefined;
+let redaction: RedactionResult | undefined;
 
 if (selected('ack')) {
   console.error(
-    `\n[1/4] inbox ack latency: ${ACK.rounds} measured rounds (bot, bare Bolt, Bolt + inbox) after ${ACK.warmupRounds} warm-up rounds`,
+    `\n[ack] inbox ack latency: ${ACK.rounds} measured rounds (bot, bare Bolt, Bolt + inbox) after ${ACK.warmupRounds} warm-up rounds`,
   );
   ack = await runAckLatency(ACK);
 }
 if (selected('transfer')) {
   console.error(
-    `\n[2/4] file transfer: ${TRANSFER.megabytes} MB CSV, ${TRANSFER.runsPerMode} runs per mode, fresh process each`,
+    `\n[transfer] file transfer: ${TRANSFER.megabytes} MB CSV, ${TRANSFER.runsPerMode} runs per mode, fresh process each`,
   );
   transfer = await runTransfer(TRANSFER);
 }
 if (selected('inbox')) {
-  console.error(`\n[3/4] inbox writes: ${INBOX.rounds} rounds × ${INBOX.perRound} accept() per database`);
+  console.error(`\n[inbox] inbox writes: ${INBOX.rounds} rounds × ${INBOX.perRound} accept() per database`);
   inbox = await runInboxThroughput(INBOX);
 }
 if (selected('profile')) {
   console.error(
-    `\n[4/5] ack latency while a ${PROFILE.megabytes} MB CSV is profiled: ${PROFILE.events} events without, with, without`,
+    `\n[profile] ack latency while a ${PROFILE.megabytes} MB CSV is profiled: ${PROFILE.events} events without, with, without`,
   );
   profile = await runAckUnderProfile(PROFILE);
 }
 if (selected('cost')) {
-  console.error('\n[5/5] prompt caching: one thread per PROMPT_CACHE_TTL (off, 5m, 1h), 8 and 20 questions');
+  console.error('\n[cost] prompt caching: one thread per PROMPT_CACHE_TTL (off, 5m, 1h), 8 and 20 questions');
   cost = await runCost();
+}
+if (selected('redact')) {
+  console.error(
+    `\n[redact] output redaction: a ${REDACT.megabytes} MB CSV, ${REDACT.runs} runs on the event loop and in the worker`,
+  );
+  redaction = await runRedaction(REDACT);
 }
 
 const rows: string[][] = [];
@@ -171,28 +180,35 @@ if (profile) {
 }
 
 if (cost) {
-  for (const { label, runs } of cost.threads) {
-    const off = runs.find((r) => r.mode === 'off')!;
-    const units = (n: number) => `${Math.round(n).toLocaleString('en-US')} units`;
-    for (const run of runs.filter((r) => r.mode !== 'off')) {
-      rows.push([
-        run.mode === '5m' ? `input cost, ${label}` : '',
-        `PROMPT_CACHE_TTL=${run.mode}`,
-        `cached ${units(run.billedInputUnits)}`,
-        `uncached ${units(off.billedInputUnits)}`,
-        fmtRatio(run.billedInputUnits / off.billedInputUnits),
-      ]);
-    }
-    const best = runs.find((r) => r.mode === '1h')!;
-    const t = best.tokens;
-    summaries.push(
-      `prompt caching, ${label} (replies ${label.startsWith('8') ? '2, 12, 1, 20, 5, 15, 3' : 'the same gaps, repeated'} min apart, ~5 KB stdout per answer): ` +
-        `billed input units 1h ${units(best.billedInputUnits)} vs uncached ${units(off.billedInputUnits)} → ` +
-        `${fmtRatio(best.billedInputUnits / off.billedInputUnits)} (goal ≤ 0.5×); 1h run: ${t.cacheReadInputTokens.toLocaleString('en-US')} read, ` +
-        `${t.cacheCreationInputTokens.toLocaleString('en-US')} written, ${t.inputTokens.toLocaleString('en-US')} uncached tokens` +
-        `${sameInput(runs) ? '' : ' (WARNING: the runs sent different amounts of input)'}`,
-    );
-  }
+  const report = costReport(cost);
+  rows.push(...report.rows);
+  summaries.push(...report.summaries);
+}
+
+if (redaction) {
+  const { inline: i, worker: w } = redaction;
+  const label = `redacting a ${fmtMb(redaction.sizeBytes)} output (median of ${redaction.runs})`;
+  rows.push(
+    [
+      label,
+      'longest event-loop stall',
+      `event loop ${fmtMs(i.stallMs)}`,
+      `worker ${fmtMs(w.stallMs)}`,
+      fmtRatio(i.stallMs / w.stallMs),
+    ],
+    [
+      '',
+      'wall time',
+      `event loop ${fmtMs(i.wallMs)}`,
+      `worker ${fmtMs(w.wallMs)}`,
+      fmtRatio(i.wallMs / w.wallMs),
+    ],
+  );
+  summaries.push(
+    `output redaction (${fmtMb(redaction.sizeBytes)} CSV with tokens): the event loop is held ${fmtMs(i.stallMs)} when ` +
+      `redacting on it vs ${fmtMs(w.stallMs)} with the worker thread → ${fmtRatio(i.stallMs / w.stallMs)}; ` +
+      `wall time ${fmtMs(i.wallMs)} vs ${fmtMs(w.wallMs)} (the worker adds its start-up)`,
+  );
 }
 
 console.log(`\n${table(['benchmark', 'measure', 'A', 'B', 'A/B'], rows)}\n`);

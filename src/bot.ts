@@ -13,7 +13,7 @@ import { startHealth } from './health.js';
 import { createIntake } from './intake.js';
 import type { Logger } from './log.js';
 import type { TurnRuns } from './ports.js';
-import { estimateCost } from './pricing.js';
+import { containerMinutes, estimateCost } from './pricing.js';
 import { startRetention } from './retention.js';
 import { createAdminCheck } from './slack/admins.js';
 import { boltLogger } from './slack/bolt-logger.js';
@@ -136,8 +136,11 @@ export async function createBot(config: Config, log: Logger) {
   });
 
   // Slack's own stop on a turn's stream stops it as our Stop button does.
-  const replier = createSlackReplier(app.client, log, (key) => {
-    void intake?.stop(key).catch((err: unknown) => log.warn({ err }, 'could not stop a turn'));
+  const replier = createSlackReplier(app.client, log, {
+    stoppedByUser: (key) => {
+      void intake?.stop(key).catch((err: unknown) => log.warn({ err }, 'could not stop a turn'));
+    },
+    streamMaxAgeMs: config.SLACK_STREAM_MAX_SECONDS * 1000,
   });
   const temp = createTempFiles(config.DATABASE_PATH);
   // Bot admins (ADMIN_USERS) count as admins everywhere: Stop/Retry, the App Home, budgets.
@@ -172,6 +175,7 @@ export async function createBot(config: Config, log: Logger) {
     inputPerMTok: config.PRICE_INPUT_PER_MTOK,
     outputPerMTok: config.PRICE_OUTPUT_PER_MTOK,
     containerPerHour: config.CONTAINER_PRICE_PER_HOUR,
+    containerFreeHoursPerMonth: config.CONTAINER_FREE_HOURS_PER_MONTH,
   };
   const analyst = createAnalyst({
     client: anthropic,
@@ -199,7 +203,6 @@ export async function createBot(config: Config, log: Logger) {
     store,
     replier,
     files,
-    prices,
     maxFileMb: config.MAX_FILE_MB,
     retry: (channelId: string, messageTs: string) => intake!.retry(channelId, messageTs),
     isAdmin,
@@ -225,14 +228,16 @@ export async function createBot(config: Config, log: Logger) {
         msg,
       ),
     overBudget: budgets.overBudget,
-    costOf: (spend) => estimateCost(prices, spend.usage, spend.containerMinutes),
-    runTurn: (msg, signal) => runTurn(turnDeps, msg, signal),
+    costOf: (spend) =>
+      estimateCost(prices, spend.usage, containerMinutes(spend.container), spend.earlierContainerMinutes),
+    runTurn: (msg, signal, spend) => runTurn(turnDeps, msg, signal, spend),
     runCommand: (msg, command) => runCommand(commandDeps, msg, command),
   });
   let retention: ReturnType<typeof startRetention> | undefined;
   let sweep: NodeJS.Timeout | undefined;
   registerListeners(app, {
     receive: intake.receive,
+    screen: intake.screen,
     stop: intake.stop,
     retry: intake.retry,
     askerOf: store.inbox.asker,

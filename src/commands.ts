@@ -3,7 +3,7 @@ import { threadKeyOf } from './domain.js';
 import { formatList } from './files/formats.js';
 import { exportNotebook } from './notebook-export.js';
 import type { FileGateway, Replier, TurnOutcome } from './ports.js';
-import { estimateCost, formatUsd, MIN_CONTAINER_MINUTES, type Prices, totalInputTokens } from './pricing.js';
+import { formatUsd, totalInputTokens } from './pricing.js';
 import { threadReplayPlan } from './restore.js';
 import { forgetThread } from './retention.js';
 import type { Store } from './store/index.js';
@@ -15,13 +15,23 @@ export type Command = (typeof COMMANDS)[number];
 
 /** A message that is exactly one command word (after the mention), e.g. "@Analyst reset". */
 export function parseCommand(text: string): Command | null {
-  const word = text
+  const word = commandWord(text);
+  return (COMMANDS as readonly string[]).includes(word) ? (word as Command) : null;
+}
+
+/**
+ * "@Analyst rerun": the thread's analysis on new files. Not one of `COMMANDS`: it is a question to Claude, so it
+ * runs as a turn (budgets, Stop, timeout, audit) and the turn hands it to rerun.ts.
+ */
+export const isRerun = (msg: Pick<ThreadMessage, 'text' | 'addressed'>): boolean =>
+  msg.addressed && commandWord(msg.text) === 'rerun';
+
+const commandWord = (text: string) =>
+  text
     .trim()
     .toLowerCase()
     .replace(/[.!?]+$/, '')
     .replace(/\s+/g, ' ');
-  return (COMMANDS as readonly string[]).includes(word) ? (word as Command) : null;
-}
 
 export interface CommandDeps {
   store: Store;
@@ -31,7 +41,6 @@ export interface CommandDeps {
   retry: (channelId: string, messageTs: string) => Promise<boolean>;
   /** Workspace admins may retry anyone's question; everyone else only their own. */
   isAdmin: (userId: string) => Promise<boolean>;
-  prices: Prices;
   maxFileMb: number;
 }
 
@@ -62,8 +71,9 @@ export async function runCommand(
     }
     case 'usage': {
       const t = await store.usage.threadTotals(threadKey);
-      const minutes = t.turnsWithCode * MIN_CONTAINER_MINUTES;
-      const cost = estimateCost(deps.prices, t.tokens, minutes);
+      const minutes = Math.round(t.containerMinutes);
+      // The audit log's estimate, so this matches the receipts, budgets and reports (container free hours included).
+      const cost = await store.audit.threadCost(msg);
       const cached =
         t.tokens.cacheReadInputTokens + t.tokens.cacheCreationInputTokens > 0
           ? ` (${formatTokens(t.tokens.cacheReadInputTokens)} read from the prompt cache, ${formatTokens(t.tokens.cacheCreationInputTokens)} written to it)`

@@ -58,6 +58,8 @@ const schema = z.object({
   SLACK_API_URL: optionalUrl,
   SLACK_TIMEOUT_MS: int(15_000, 1_000, 120_000),
   SLACK_MAX_RETRIES: int(3, 0, 10),
+  /** Slack ends a streamed message after about five minutes; a longer answer continues in a new one after this. */
+  SLACK_STREAM_MAX_SECONDS: int(240, 1, 290),
 
   ANTHROPIC_API_KEY: z.string({ error: 'is required' }).min(1, 'is required'),
   ANTHROPIC_BASE_URL: optionalUrl,
@@ -119,6 +121,8 @@ const schema = z.object({
   PRICE_INPUT_PER_MTOK: price(3),
   PRICE_OUTPUT_PER_MTOK: price(15),
   CONTAINER_PRICE_PER_HOUR: price(0.05),
+  /** Free container hours per month of the Anthropic organisation (set 0 if other apps share its allowance). */
+  CONTAINER_FREE_HOURS_PER_MONTH: price(1550),
   /** Access: channels the bot answers in (empty: every channel it is in) and users who may ask (empty: everyone). */
   ALLOWED_CHANNELS: slackIds,
   ALLOWED_USERS: slackIds,

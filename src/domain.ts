@@ -107,4 +107,7 @@ export interface HistoryEntry {
 }
 
 /** A rough token count (4 characters a token) for budgeting history; the API's count is authoritative. */
+/** Names every sandbox restore script the bot uploads; a run that mentions it is a restore (or rerun) step. */
+export const RESTORE_SCRIPT = 'slack-analyst-restore.sh';
+
 export const approxTokens = (content: unknown): number => Math.ceil(JSON.stringify(content).length / 4);

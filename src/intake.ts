@@ -7,6 +7,7 @@ import { messageKeyValue, parseMessageKey, type ThreadMessage, threadKeyOf } fro
 import type { Refusal } from './governance.js';
 import type { Logger } from './log.js';
 import type { AuditOutcome, FailureCode, Replier, TurnOutcome, TurnSpend } from './ports.js';
+import { containerMinutes, newMeter } from './pricing.js';
 import { databaseFault, faultReason, type Store } from './store/index.js';
 import { INTAKE } from './text/wording.js';
 import type { Worker } from './worker.js';
@@ -17,7 +18,8 @@ export interface IntakeDeps {
   replier: Replier;
   log: Logger;
   toolVersion: string;
-  runTurn: (msg: ThreadMessage, signal: AbortSignal) => Promise<TurnOutcome>;
+  /** Fills in `spend` as it goes, so what a question cost is known however it ends. */
+  runTurn: (msg: ThreadMessage, signal: AbortSignal, spend: TurnSpend) => Promise<TurnOutcome>;
   runCommand: (msg: ThreadMessage, command: Command) => Promise<TurnOutcome>;
   turnTimeoutMs: number;
   /** Messages waiting or running before new ones get a "busy" reply. */
@@ -79,6 +81,16 @@ export function createIntake(deps: IntakeDeps) {
       void notice(msg, INTAKE.couldNotTake(faultReason(fault)));
       return false;
     }
+  }
+
+  /**
+   * The access rules for a question that is not a Slack message yet (a follow-up button's click): a refusal is
+   * audited like a typed one, and returned for the caller to tell only the clicker, before anything is posted.
+   */
+  async function screen(msg: ThreadMessage): Promise<Refusal | null> {
+    const refusal = deps.access?.(msg) ?? null;
+    if (refusal) await audit(msg, 'refused', refusal.reason);
+    return refusal;
   }
 
   async function take(msg: ThreadMessage): Promise<boolean> {
@@ -163,6 +175,7 @@ export function createIntake(deps: IntakeDeps) {
     }, heartbeatMs);
     heartbeat.unref();
     const command = msg.addressed ? parseCommand(msg.text) : null;
+    const spend: TurnSpend = { ...newMeter(), codeRuns: 0, failedRuns: 0, files: [] };
     try {
       let outcome: TurnOutcome;
       try {
@@ -175,11 +188,13 @@ export function createIntake(deps: IntakeDeps) {
             await record(msg, 'failed', 'over_budget');
             return notice(msg, over.text);
           }
-          outcome = await deps.runTurn(msg, AbortSignal.any([timeout, shutdown.signal, stop.signal]));
+          outcome = await deps.runTurn(msg, AbortSignal.any([timeout, shutdown.signal, stop.signal]), spend);
         }
       } catch (err) {
         // Which signal fired says what happened; any other error is a crash, never an abort.
         if (shutdown.signal.aborted) {
+          // What the interrupted attempt already cost is billed; the next start runs it again as a new attempt.
+          if (!command && spend.model) await audit(msg, 'stopped', 'restart', spend);
           await record(msg, 'queued'); // picked up again on the next start
           return;
         }
@@ -189,7 +204,7 @@ export function createIntake(deps: IntakeDeps) {
             ? { status: 'timed_out' }
             : { status: 'crashed', error: err };
       }
-      await settle(msg, outcome, command === null);
+      await settle(msg, outcome, command === null ? spend : undefined);
     } finally {
       clearInterval(heartbeat);
       running.delete(key);
@@ -200,9 +215,8 @@ export function createIntake(deps: IntakeDeps) {
    * Records how the message ended (and, for a question, its audit row) and, unless the turn already told the
    * thread, says so there.
    */
-  async function settle(msg: ThreadMessage, outcome: TurnOutcome, question = true): Promise<void> {
-    if (question) {
-      const spend = outcome.status === 'answered' || outcome.status === 'failed' ? outcome.spend : undefined;
+  async function settle(msg: ThreadMessage, outcome: TurnOutcome, spend?: TurnSpend): Promise<void> {
+    if (spend) {
       const reason =
         outcome.status === 'failed'
           ? outcome.code
@@ -259,7 +273,14 @@ export function createIntake(deps: IntakeDeps) {
         threadTs: msg.threadTs,
         messageTs: msg.messageTs,
         userId: msg.userId,
-        ...spend,
+        ...(spend && {
+          model: spend.model,
+          usage: spend.usage,
+          containerMinutes: containerMinutes(spend.container),
+          codeRuns: spend.codeRuns,
+          failedRuns: spend.failedRuns,
+          files: spend.files,
+        }),
         costUsd: spend && deps.costOf ? deps.costOf(spend) : 0,
         outcome,
         reason,
@@ -416,6 +437,7 @@ export function createIntake(deps: IntakeDeps) {
 
   return {
     receive,
+    screen,
     process,
     resume,
     stop,

@@ -4,7 +4,7 @@
  */
 
 import type { CodeRun, SlackFileRef, StepEvent, ThreadFile, ThreadMessage, ThreadRef } from './domain.js';
-import type { TokenUsage } from './pricing.js';
+import type { Meter } from './pricing.js';
 
 /** A file the code produced, fetched from the Files API and ready to post. */
 export interface OutputFile {
@@ -29,14 +29,27 @@ export interface Answer {
   receipt?: string;
   /** Offer a Retry button (every code run failed). */
   retryable: boolean;
+  /** Up to three short questions Claude proposed to ask next, shown as buttons (or suggested prompts). */
+  followUps?: string[];
+  /** How much of `markdown` the thread already shows, streamed while Claude wrote it (default 'none'). */
+  streamed?: StreamedAnswer;
 }
+
+/** How much of an answer's text a streamed reply shows: all of it, part (streaming broke off) or none. */
+export type StreamedAnswer = 'all' | 'part' | 'none';
 
 /** The live view of one turn in the thread. */
 export interface Progress {
   /** The progress message, once posted. */
   ts: string | undefined;
   step(event: StepEvent): void;
-  finish(outcome: 'answered' | 'failed' | 'stopped'): Promise<void>;
+  /** Claude's text as it is written: `delta` was added to the text block that now reads `blockSoFar`. */
+  text(delta: string, blockSoFar: string): void;
+  /**
+   * Ends the view. Given the answer's Markdown, the part of it not streamed yet is streamed first; resolves to how
+   * much of the answer the thread now shows.
+   */
+  finish(outcome: 'answered' | 'failed' | 'stopped', answerMarkdown?: string): Promise<StreamedAnswer>;
 }
 
 /** Slack output, as the turn needs it. */
@@ -120,11 +133,15 @@ export type FailureCode =
   /** "💰 This would go over the … budget …" (checked before the question started) */
   | 'over_budget';
 
-/** What a question spent, as the turn measured it; intake writes it to the audit log with the outcome. */
-export interface TurnSpend {
-  model: string;
-  usage: TokenUsage;
-  containerMinutes: number;
+/**
+ * What a question spent, filled in by the turn as it goes (tokens and container use by the analyst, request by
+ * request), so intake can write it to the audit log however the turn ended: answered, failed, stopped or crashed.
+ */
+export interface TurnSpend extends Meter {
+  /** Unset while no request to Claude was made. */
+  model?: string;
+  /** Container minutes the organisation had used this month before this question: the free hours' share. */
+  earlierContainerMinutes?: number;
   codeRuns: number;
   failedRuns: number;
   /** Files the question attached: names and sizes, never contents. */
@@ -137,8 +154,8 @@ export interface TurnSpend {
  * else, e.g. a database fault or a bug), by which signal fired: a crash is never reported as stopped.
  */
 export type TurnOutcome =
-  | { status: 'answered'; spend?: TurnSpend }
-  | { status: 'failed'; code: FailureCode; spend?: TurnSpend }
+  | { status: 'answered' }
+  | { status: 'failed'; code: FailureCode }
   | { status: 'stopped' }
   | { status: 'timed_out' }
   | { status: 'crashed'; error: unknown };
@@ -181,7 +198,10 @@ export type TurnRuns = (threadKey: string, turnId: string) => Promise<CodeRun[] 
 export type AuditOutcome = 'answered' | 'failed' | 'refused' | 'over_budget' | 'stopped';
 
 /** One row of the audit log: numbers and ids only, never message text. */
-export interface AuditEntry extends Partial<TurnSpend> {
+export interface AuditEntry
+  extends Partial<Pick<TurnSpend, 'model' | 'usage' | 'codeRuns' | 'failedRuns' | 'files'>> {
+  /** Billed container minutes (see pricing.ts). */
+  containerMinutes?: number;
   /** ms */
   at: number;
   teamId: string;
@@ -193,6 +213,8 @@ export interface AuditEntry extends Partial<TurnSpend> {
   outcome: AuditOutcome;
   /** Why it was refused, which limit it hit, or the failure code. */
   reason?: string | undefined;
+  /** Which attempt at the question this row is (a Retry or a re-run after a restart adds one); set by the store. */
+  attempt?: number;
 }
 
 /** Spend for admins on the Home tab: this month (UTC) against each budget, who and where, what was turned away. */

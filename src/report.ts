@@ -18,7 +18,10 @@ export type Format = (typeof FORMATS)[number];
 /** One line of the report: counts by outcome, tokens by kind, container time, runs and cost. */
 export interface ReportLine {
   key: string;
+  /** Messages that reached the point of asking; a question tried again (Retry, restart) counts once. */
   questions: number;
+  /** Every try at those questions, first ones included. */
+  attempts: number;
   answered: number;
   failed: number;
   stopped: number;
@@ -38,6 +41,7 @@ export interface ReportLine {
 
 const NUMBERS = [
   'questions',
+  'attempts',
   'answered',
   'failed',
   'stopped',
@@ -75,19 +79,33 @@ const OUTCOME_COLUMN = {
   over_budget: 'overBudget',
 } as const;
 
-/** Groups audit rows; the total is summed from the same rows. Lines sorted by cost, days by date. */
+/**
+ * Groups audit rows (oldest first); the total is summed from the same rows. Spend, tokens and runs add up over every
+ * attempt; a question tried again counts once, under the outcome of its latest attempt. Lines sorted by cost, days
+ * by date.
+ */
 export function summarise(entries: AuditEntry[], by: Grouping): { lines: ReportLine[]; total: ReportLine } {
   const lines = new Map<string, ReportLine>();
   const total = emptyLine('total');
+  /** Per line: each message's latest outcome so far, and whether it reached the point of asking. */
+  const seen = new Map<ReportLine, Map<string, { outcome: AuditEntry['outcome']; asked: boolean }>>();
   for (const e of entries) {
     const key = keyOf(e, by);
     const line = lines.get(key) ?? emptyLine(key);
     lines.set(key, line);
+    const message = `${e.teamId}/${e.channelId}/${e.messageTs}`;
+    // Refusals and over-budget replies did not reach the point of asking.
+    const asked = e.outcome !== 'refused' && e.outcome !== 'over_budget';
     for (const l of [line, total]) {
-      const u = e.usage;
+      const messages = seen.get(l) ?? new Map<string, { outcome: AuditEntry['outcome']; asked: boolean }>();
+      seen.set(l, messages);
+      const before = messages.get(message);
+      if (before) l[OUTCOME_COLUMN[before.outcome]] -= 1;
       l[OUTCOME_COLUMN[e.outcome]] += 1;
-      // A question is anything that reached the point of asking: refusals and over-budget replies are not.
-      if (e.outcome !== 'refused' && e.outcome !== 'over_budget') l.questions += 1;
+      if (asked && !before?.asked) l.questions += 1;
+      messages.set(message, { outcome: e.outcome, asked: asked || Boolean(before?.asked) });
+      if (asked) l.attempts += 1;
+      const u = e.usage;
       l.inputTokens += u?.inputTokens ?? 0;
       l.outputTokens += u?.outputTokens ?? 0;
       l.cacheReadTokens += u?.cacheReadInputTokens ?? 0;
@@ -109,6 +127,7 @@ export function summarise(entries: AuditEntry[], by: Grouping): { lines: ReportL
 const HEADERS: Record<(typeof NUMBERS)[number] | 'key', string> = {
   key: '',
   questions: 'questions',
+  attempts: 'attempts',
   answered: 'answered',
   failed: 'failed',
   stopped: 'stopped',

@@ -4,16 +4,18 @@ import type { Analyst } from './claude/analyst.js';
 import { AnalystError } from './claude/errors.js';
 import { fitHistory, forHistory, historyNotice, uploadsFor } from './claude/history.js';
 import { threadContext } from './claude/prompt.js';
-import { RESTORE_SCRIPT } from './claude/replay.js';
-import { answerText, collectRuns, stepEvent } from './claude/result.js';
+import { answerText, collectRuns, followUpsOf, stepEvent } from './claude/result.js';
+import { isRerun } from './commands.js';
 import type { CodeExecutionToolVersion } from './config.js';
 import {
   type CodeRun,
+  RESTORE_SCRIPT,
   type SlackFileRef,
   type ThreadFile,
   type ThreadMessage,
   threadKeyOf,
 } from './domain.js';
+import { utcMonth } from './governance.js';
 import type { Logger } from './log.js';
 import type {
   DatabaseFault,
@@ -28,11 +30,12 @@ import {
   containerMinutes,
   estimateCost,
   formatUsd,
-  noTokens,
+  type Meter,
+  newMeter,
   type Prices,
-  type TokenUsage,
   totalInputTokens,
 } from './pricing.js';
+import { prepareRerun, type Rerun } from './rerun.js';
 import { prepareRestore, type Restore, restoreNotice } from './restore.js';
 import { databaseFault, faultReason, type Store } from './store/index.js';
 import { formatTokens } from './text/format.js';
@@ -57,11 +60,16 @@ export interface TurnDeps {
   turnCeiling?: (msg: ThreadMessage) => Promise<number | undefined>;
 }
 
-/** Answers one thread message: ingest its files, ask Claude in the thread's container, save, reply. */
+/**
+ * Answers one thread message: ingest its files, ask Claude in the thread's container, save, reply. `spend` is
+ * filled in as the turn goes (files attached, every request's tokens and container time), so the caller can bill
+ * it however the turn ends.
+ */
 export async function runTurn(
   deps: TurnDeps,
   msg: ThreadMessage,
   signal?: AbortSignal,
+  spend: TurnSpend = { ...newMeter(), codeRuns: 0, failedRuns: 0, files: [] },
 ): Promise<TurnOutcome> {
   const { store, replier } = deps;
   const turnId = randomUUID();
@@ -78,24 +86,20 @@ export async function runTurn(
       ? await replier.progress(msg, await store.inbox.progressTs(msg.channelId, msg.messageTs))
       : undefined;
   let ingested: Awaited<ReturnType<typeof ingestFiles>>;
+  let rerun: Rerun | undefined;
   try {
     if (progress?.ts) await store.inbox.setProgressTs(msg.channelId, msg.messageTs, progress.ts);
-    ingested = await ingestFiles(deps, incoming, msg, threadKey, signal);
+    ingested = await ingestFiles(deps, incoming, msg, threadKey, spend, signal);
+    // `@Analyst rerun`: the thread's analysis on new files, in a new sandbox (rerun.ts).
+    if (isRerun(msg))
+      rerun = await prepareRerun(deps, msg, threadKey, await store.files.list(threadKey), signal);
   } catch (err) {
     // An abort (the caller says which signal fired) or a database fault (the caller reports it); either way no
     // "working" view is left behind.
     await progress?.finish(signal?.aborted ? 'stopped' : 'failed');
     throw err;
   }
-  const { receipts, notices: fileNotices, attached } = ingested;
-  const spendOf = (usage = noTokens(), runs: CodeRun[] = []): TurnSpend => ({
-    model: deps.model,
-    usage,
-    containerMinutes: containerMinutes(runs.length > 0),
-    codeRuns: runs.length,
-    failedRuns: runs.filter((r) => r.failed).length,
-    files: attached,
-  });
+  const { receipts, notices: fileNotices } = ingested;
   if (receipts.length > 0 || fileNotices.length > 0 || !question) {
     // Receipts (rows × columns, column types) and refusals right away; without a question this is the
     // whole reply, and the files are used from the next question on.
@@ -106,28 +110,51 @@ export async function runTurn(
     const outcome = receipts.length > 0 || fileNotices.length === 0 ? 'answered' : 'failed';
     await progress?.finish(outcome);
     await replier.done(msg, outcome);
-    return { status: 'answered', spend: spendOf() };
+    return { status: 'answered' };
+  }
+  if (rerun && !rerun.ok) {
+    // Nothing to rerun on, or the new data would break it: the reason is the whole reply, and Claude is not asked.
+    await progress.finish('failed');
+    await replier.notice(msg, rerun.message);
+    await replier.done(msg, 'failed');
+    return { status: 'answered' };
   }
   const notices: string[] = [];
 
-  const files = await store.files.list(threadKey);
+  const files = rerun?.ok ? rerun.files : await store.files.list(threadKey);
   let result: AskOutcome;
   const askedCeiling = await deps.turnCeiling?.(msg);
+  spend.model = deps.model;
+  // The organisation's container time so far this month decides how much of this question's is free.
+  spend.earlierContainerMinutes = await store.audit.containerMinutesSince(utcMonth(Date.now()).start);
   try {
-    result = await askClaude(deps, msg, files, progress, log, signal, askedCeiling);
+    result = await askClaude(
+      deps,
+      msg,
+      files,
+      progress,
+      log,
+      signal,
+      askedCeiling,
+      spend,
+      rerun?.ok ? rerun : undefined,
+    );
   } catch (err) {
+    // What Anthropic billed before the failure is kept with the thread's usage (the caller audits it too).
+    await recordUsage(deps, turnId, threadKey, spend, log);
     // Only a fired signal (timeout, Stop, shutdown) is an abort. Any other error that is not Claude's (e.g. a
     // database write that failed) is a fault: the caller reports it as a failure, with Retry.
     const aborted = signal?.aborted === true || (err instanceof AnalystError && err.code === 'aborted');
     await progress.finish(aborted ? 'stopped' : 'failed');
     if (aborted || !(err instanceof AnalystError) || err.code === 'aborted') throw err;
     await replier.failure(msg, TURN.couldNotAnswer(err.userMessage, err.transient));
-    return { status: 'failed', code: err.code, spend: spendOf() };
+    return { status: 'failed', code: err.code };
   }
 
   const runs = collectRuns(result.assistantContent);
-  const spend = spendOf(result.usage, runs);
-  const saveFault = await saveTurn(deps, msg, { turnId, threadKey, files, runs, result }, log);
+  spend.codeRuns = runs.length;
+  spend.failedRuns = runs.filter((r) => r.failed).length;
+  const saveFault = await saveTurn(deps, msg, { turnId, threadKey, files, runs, result, spend }, log);
   if (result.restore) {
     notices.unshift(restoreNotice(result.restore, runs, files.length));
   } else if (result.containerReplaced) {
@@ -138,7 +165,7 @@ export async function runTurn(
     // A refused turn is dropped from history so it cannot steer later answers.
     await progress.finish('failed');
     await replier.failure(msg, TURN.refused);
-    return { status: 'failed', code: 'refusal', spend };
+    return { status: 'failed', code: 'refusal' };
   }
   if (saveFault) {
     // The answer exists and cost tokens: it is posted rather than lost, but flagged, and the turn ends failed.
@@ -152,16 +179,19 @@ export async function runTurn(
   const outputs = await fetchOutputs(deps, runs, notices, log);
   const allFailed = runs.length > 0 && runs.every((r) => r.failed);
   const failed = saveFault !== undefined || runs.some((r) => r.failed);
-  await progress.finish(failed ? 'failed' : 'answered');
+  const markdown = answerText(result.assistantContent) || TURN.noWrittenAnswer;
+  const streamed = await progress.finish(failed ? 'failed' : 'answered', markdown);
   await replier.answer(msg, {
     turnId,
-    markdown: answerText(result.assistantContent) || TURN.noWrittenAnswer,
+    markdown,
+    streamed,
     runs,
     notices,
     outputs,
     allowedUserIds: [msg.userId],
     retryable: allFailed || saveFault !== undefined,
-    ...(deps.prices ? { receipt: costReceipt(deps.prices, result.usage, runs.length > 0) } : {}),
+    followUps: followUpsOf(result.assistantContent),
+    ...(deps.prices ? { receipt: costReceipt(deps.prices, spend) } : {}),
   });
   if (deps.deleteOutputFiles) await Promise.allSettled(outputs.map((o) => deps.files.deleteFile(o.fileId)));
   await replier.done(msg, failed ? 'failed' : 'answered');
@@ -175,9 +205,7 @@ export async function runTurn(
     },
     'turn answered',
   );
-  return saveFault
-    ? { status: 'failed', code: `database ${saveFault}`, spend }
-    : { status: 'answered', spend };
+  return saveFault ? { status: 'failed', code: `database ${saveFault}` } : { status: 'answered' };
 }
 
 /**
@@ -188,7 +216,14 @@ export async function runTurn(
 async function saveTurn(
   deps: TurnDeps,
   msg: ThreadMessage,
-  turn: { turnId: string; threadKey: string; files: ThreadFile[]; runs: CodeRun[]; result: AskOutcome },
+  turn: {
+    turnId: string;
+    threadKey: string;
+    files: ThreadFile[];
+    runs: CodeRun[];
+    result: AskOutcome;
+    spend: TurnSpend;
+  },
   log: Logger,
 ): Promise<DatabaseFault | undefined> {
   const { store } = deps;
@@ -199,12 +234,19 @@ async function saveTurn(
         await tx.threads.setContainer(threadKey, result.container.id, result.container.expiresAt);
         await tx.files.markAttached(threadKey, result.sentUploads, result.container.id);
       }
-      await tx.usage.record({ turnId, threadKey, model: deps.model, ...result.usage, codeRuns: runs.length });
+      await tx.usage.record({
+        turnId,
+        threadKey,
+        model: deps.model,
+        ...result.usage,
+        codeRuns: runs.length,
+        containerMinutes: containerMinutes(turn.spend.container),
+      });
       if (result.stopReason === 'refusal') return;
       await tx.saveTurn(msg, threadKey, turnId, [
         {
           role: 'user',
-          content: redactDeep(forHistory(result.userContent, [...files, ...restoreFile(result)])),
+          content: storedForm(result.userContent, files, result.restore),
         },
         { role: 'assistant', content: redactAssistant(result.assistantContent) },
       ]);
@@ -236,6 +278,8 @@ async function askClaude(
   log: Logger,
   signal: AbortSignal | undefined,
   maxCostUsd: number | undefined,
+  meter: Meter,
+  rerun?: Extract<Rerun, { ok: true }>,
 ): Promise<AskOutcome> {
   const { store } = deps;
   const threadKey = threadKeyOf(msg);
@@ -243,12 +287,14 @@ async function askClaude(
   // Containers end 30 days after creation: a day before, start a new one rather than fail mid-answer.
   const retiring =
     thread.containerCreatedAt !== null && Date.now() - thread.containerCreatedAt > MAX_CONTAINER_AGE_MS;
-  const containerId = retiring ? null : thread.containerId;
+  const containerId = retiring || rerun ? null : thread.containerId;
   // Thread facts (and the profile of each file attached now) travel with the question, so the system prompt stays
   // identical, and cached, for every thread.
   const uploads = uploadsFor(files, containerId);
   // A new sandbox for a thread with recorded steps (retiring container, or after `reset`): they are replayed first.
-  let restore = containerId === null ? await prepareRestore(deps, threadKey, signal) : undefined;
+  // A rerun brings its own replay, with the new files under the old names.
+  const replay = () => (rerun ? Promise.resolve(rerun.restore) : prepareRestore(deps, threadKey, signal));
+  let restore = containerId === null ? await replay() : undefined;
   const question: Anthropic.ContentBlockParam[] = [
     ...(restore ? [restore.instruction] : retiring ? [SANDBOX_RESET_NOTE] : []),
     { type: 'text', text: threadContext(files, new Set(uploads.map((u) => u.file_id))) },
@@ -260,7 +306,12 @@ async function askClaude(
   const fitted = fitHistory(stored, deps.historyTokenBudget);
   const history = fitted.messages;
   const shortened = historyNotice(stored, deps.historyTokenBudget, fitted);
-  let sentUploads = question.flatMap((b) => (b.type === 'container_upload' ? [b.file_id] : []));
+  // Files a rerun replaced count as attached: their names hold the new data in the new sandbox.
+  const replaced = rerun?.replaced ?? [];
+  let sentUploads = [
+    ...question.flatMap((b) => (b.type === 'container_upload' ? [b.file_id] : [])),
+    ...replaced,
+  ];
 
   const ask = deps.analyst.ask({
     toolVersion: thread.toolVersion as CodeExecutionToolVersion,
@@ -273,13 +324,16 @@ async function askClaude(
       const event = stepEvent(block);
       if (event) progress.step(event);
     },
+    onText: (delta, blockSoFar) => progress.text(delta, blockSoFar),
     ...(signal ? { signal } : {}),
     maxCostUsd,
+    asStored: (content) => storedForm(content, files, restore),
+    meter,
     onContainerLost: async () => {
       await store.threads.setContainer(threadKey, null, null);
-      restore = await prepareRestore(deps, threadKey, signal);
+      restore = await replay();
       const reattach = [...uploadsFor(files, null), ...(restore ? [restore.upload] : [])];
-      sentUploads = reattach.map((b) => b.file_id);
+      sentUploads = [...reattach.map((b) => b.file_id), ...replaced];
       return {
         history,
         userContent: [
@@ -303,9 +357,18 @@ async function askClaude(
   };
 }
 
-/** The restore script, named in the stored user message instead of its (deleted) file id. */
-const restoreFile = (r: AskOutcome) =>
-  r.restore ? [{ anthropicFileId: r.restore.fileId, name: RESTORE_SCRIPT }] : [];
+/** The user content as history stores it; the restore script is named instead of its (deleted) file id. */
+const storedForm = (
+  content: Anthropic.ContentBlockParam[],
+  files: ThreadFile[],
+  restore: Restore | undefined,
+) =>
+  redactDeep(
+    forHistory(content, [
+      ...files,
+      ...(restore ? [{ anthropicFileId: restore.fileId, name: RESTORE_SCRIPT }] : []),
+    ]),
+  );
 
 const MAX_CONTAINER_AGE_MS = 29 * 24 * 60 * 60 * 1000;
 const SANDBOX_RESET_NOTE: Anthropic.TextBlockParam = {
@@ -337,21 +400,21 @@ async function ingestFiles(
   files: SlackFileRef[],
   msg: ThreadMessage,
   threadKey: string,
+  spend: TurnSpend,
   signal: AbortSignal | undefined,
 ) {
   const receipts: string[] = [];
   const notices: string[] = [];
-  const attached: TurnSpend['files'] = [];
   for (const file of files) {
     signal?.throwIfAborted();
     const r = await deps.files.ingest(file, msg, signal);
     if (r.ok) {
       await deps.store.files.add(threadKey, r.file);
-      attached.push({ name: r.file.name, sizeBytes: r.file.sizeBytes });
+      spend.files.push({ name: r.file.name, sizeBytes: r.file.sizeBytes });
       receipts.push(r.receipt);
     } else notices.push(TURN.fileRefused(fileNameMarkdown(r.name), r.reason));
   }
-  return { receipts, notices, attached };
+  return { receipts, notices };
 }
 
 function stopNotices(r: Awaited<ReturnType<Analyst['ask']>>): string[] {
@@ -369,21 +432,47 @@ async function fetchOutputs(
 ): Promise<OutputFile[]> {
   const ids = [...new Set(runs.flatMap((r) => r.outputFileIds))];
   const settled = await Promise.allSettled(ids.map((id) => deps.files.fetchOutput(id)));
-  return settled.flatMap((s, i) => {
-    if (s.status === 'fulfilled') {
-      // Redacted before anything leaves for Slack: text contents, and every name and title.
-      const { file, notice } = redactOutputFile(s.value);
-      if (notice) notices.push(notice);
-      return [file];
+  const files: OutputFile[] = [];
+  for (const [i, s] of settled.entries()) {
+    if (s.status === 'rejected') {
+      log.warn({ fileId: ids[i], err: String(s.reason) }, 'could not fetch output file');
+      notices.push(TURN.outputNotFetched(ids[i]!));
+      continue;
     }
-    log.warn({ fileId: ids[i], err: String(s.reason) }, 'could not fetch output file');
-    notices.push(TURN.outputNotFetched(ids[i]!));
-    return [];
-  });
+    // Redacted before anything leaves for Slack: text contents, and every name and title. One at a time, so at most
+    // one large file is held twice in memory.
+    const { file, notice } = await redactOutputFile(s.value);
+    if (notice) notices.push(notice);
+    if (file) files.push(file);
+  }
+  return files;
 }
 
-function costReceipt(prices: Prices, usage: TokenUsage, ranCode: boolean): string {
-  const cost = estimateCost(prices, usage, containerMinutes(ranCode));
+/**
+ * A failed or stopped turn's usage row (an answered turn's is saved with its history), when Anthropic billed anything
+ * before the failure. A database fault here is logged, not thrown, so it cannot hide the failure being handled.
+ */
+async function recordUsage(deps: TurnDeps, turnId: string, threadKey: string, spend: TurnSpend, log: Logger) {
+  const billed = totalInputTokens(spend.usage) + spend.usage.outputTokens > 0 || spend.container.used;
+  if (!spend.model || !billed) return;
+  try {
+    await deps.store.usage.record({
+      turnId,
+      threadKey,
+      model: spend.model,
+      ...spend.usage,
+      codeRuns: spend.codeRuns,
+      containerMinutes: containerMinutes(spend.container),
+    });
+  } catch (err) {
+    log.error({ err, fault: databaseFault(err) }, 'could not record the usage of a failed turn');
+  }
+}
+
+/** The same estimate as the question's audit row: tokens, and container time beyond the month's free hours. */
+function costReceipt(prices: Prices, spend: TurnSpend): string {
+  const { usage } = spend;
+  const cost = estimateCost(prices, usage, containerMinutes(spend.container), spend.earlierContainerMinutes);
   const cached =
     usage.cacheReadInputTokens > 0 ? ` (${formatTokens(usage.cacheReadInputTokens)} from cache)` : '';
   return `💸 ${formatTokens(totalInputTokens(usage))} input${cached} · ${formatTokens(usage.outputTokens)} output tokens · ≈ ${formatUsd(cost)}`;

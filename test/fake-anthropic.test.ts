@@ -297,3 +297,58 @@ describe('fake Anthropic files and models', () => {
     expect(await response.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
   });
 });
+
+describe('fake Anthropic prompt cache: mixed TTLs (the documented A/B/C billing)', () => {
+  /** ~1,300 tokens each at the fake's ~4 characters per token. */
+  const part = (name: string) => `${name}: ${'Compute every figure in code. '.repeat(170)}`;
+  const marked = (text: string, ttl: '5m' | '1h'): Anthropic.TextBlockParam => ({
+    type: 'text',
+    text,
+    cache_control: { type: 'ephemeral', ttl },
+  });
+  const request = (
+    system: Anthropic.TextBlockParam[],
+    content: Anthropic.TextBlockParam[],
+  ): Anthropic.MessageCreateParamsNonStreaming => ({
+    ...ask(''),
+    system,
+    messages: [{ role: 'user', content }],
+  });
+
+  it('bills the prefix up to a 1h breakpoint at the 1h rate and the rest up to a later 5m one at the 5m rate', async () => {
+    const { client } = await setup();
+    const body = request([marked(part('system'), '1h')], [marked(part('question'), '5m')]);
+    const first = await client.messages.create(body);
+    const { ephemeral_1h_input_tokens: oneHour, ephemeral_5m_input_tokens: fiveMinutes } =
+      first.usage.cache_creation!;
+    expect(oneHour).toBeGreaterThan(1024);
+    expect(fiveMinutes).toBeGreaterThan(1024);
+    expect(first.usage.cache_creation_input_tokens).toBe(oneHour + fiveMinutes);
+    expect(first.usage.input_tokens).toBe(0);
+    // The same prompt again is one read of everything written, at neither write rate.
+    const again = await client.messages.create(body);
+    expect(again.usage.cache_read_input_tokens).toBe(oneHour + fiveMinutes);
+    expect(again.usage.cache_creation_input_tokens).toBe(0);
+  });
+
+  it('reads a live 5m prefix and writes only what a later 1h breakpoint adds, at the 1h rate', async () => {
+    const { fake, client } = await setup();
+    const system = [{ type: 'text' as const, text: part('system') }];
+    const first = await client.messages.create(request(system, [marked(part('question'), '5m')]));
+    const written5m = first.usage.cache_creation!.ephemeral_5m_input_tokens;
+    const extended = request(system, [
+      { type: 'text', text: part('question') },
+      marked(part('answer'), '1h'),
+    ]);
+    const second = await client.messages.create(extended);
+    expect(second.usage.cache_read_input_tokens).toBe(written5m);
+    expect(second.usage.cache_creation).toEqual({
+      ephemeral_5m_input_tokens: 0,
+      ephemeral_1h_input_tokens: second.usage.cache_creation_input_tokens,
+    });
+    // The 1h entry covers the whole prefix: 20 minutes later (the 5m entry long gone) it is read in full.
+    fake.advanceClock(20 * 60_000);
+    const later = await client.messages.create(extended);
+    expect(later.usage.cache_read_input_tokens).toBe(written5m + second.usage.cache_creation_input_tokens!);
+  });
+});

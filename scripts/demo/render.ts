@@ -121,6 +121,8 @@ function renderBlocks(blocks: unknown[], opts: InlineOptions): string {
             .join('')}</div>`;
         case 'data_table':
           return renderDataTable(raw as DataTable);
+        case 'data_visualization':
+          return renderChart(raw as Chart);
         case 'context_actions':
           // Slack's feedback buttons, inert like the other buttons.
           return `<div class="actions">${(raw as { elements?: FeedbackButtons[] }).elements
@@ -158,6 +160,52 @@ function renderDataTable(table: DataTable): string {
     .join('')}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.map((c) => cell('td', c)).join('')}</tr>`)
     .join('')}</tbody></table>`;
+}
+
+interface Point {
+  label?: string;
+  value?: number;
+}
+interface Chart {
+  title?: string;
+  chart?: { type?: string; segments?: Point[]; series?: { name?: string; data?: Point[] }[] };
+}
+const SERIES_COLOURS = ['#1264a3', '#e8912d', '#2bac76', '#cd2553', '#8c5bd6', '#616061'];
+
+/**
+ * Slack's native chart (data_visualization), drawn simply: one row per category with a bar per series (a pie as
+ * one bar per segment with its share), the values written out. Slack draws the real thing; this shows its data.
+ */
+function renderChart(block: Chart): string {
+  const chart = block.chart ?? {};
+  const series =
+    chart.type === 'pie'
+      ? [{ name: 'Share', data: chart.segments ?? [] }]
+      : (chart.series ?? []).map((s) => ({ name: s.name ?? '', data: s.data ?? [] }));
+  const labels = [...new Set(series.flatMap((s) => s.data.map((p) => p.label ?? '')))];
+  const values = series.flatMap((s) => s.data.map((p) => Math.abs(p.value ?? 0)));
+  const max = Math.max(...values, 1);
+  const total = chart.type === 'pie' ? values.reduce((a, b) => a + b, 0) || 1 : 0;
+  const format = (v: number) =>
+    chart.type === 'pie' ? `${((100 * v) / total).toFixed(1)} %` : v.toLocaleString('en-US');
+  const rows = labels.map((label) => {
+    const bars = series.map((s, i) => {
+      const value = s.data.find((p) => p.label === label)?.value ?? 0;
+      const width = ((100 * Math.abs(value)) / (chart.type === 'pie' ? total : max)).toFixed(1);
+      return `<div class="chart-bar"><span style="width:${width}%;background:${SERIES_COLOURS[i % SERIES_COLOURS.length]}"></span><small>${escapeHtml(format(value))}</small></div>`;
+    });
+    return `<div class="chart-row"><span class="chart-label">${escapeHtml(label)}</span><div>${bars.join('')}</div></div>`;
+  });
+  const legend =
+    series.length > 1 || chart.type !== 'pie'
+      ? `<div class="chart-legend">${series
+          .map(
+            (s, i) =>
+              `<span><i style="background:${SERIES_COLOURS[i % SERIES_COLOURS.length]}"></i>${escapeHtml(s.name)}</span>`,
+          )
+          .join('')}</div>`
+      : '';
+  return `<figure class="native-chart" data-chart-type="${escapeHtml(chart.type ?? '')}"><figcaption>${escapeHtml(block.title ?? '')} <small>Slack chart · ${escapeHtml(chart.type ?? '')}</small></figcaption>${rows.join('')}${legend}</figure>`;
 }
 
 /** An answer's Markdown, with the cost receipt line (💸 …) set apart as a footer, the way it reads in Slack. */

@@ -10,8 +10,16 @@ import { money, REGIONS, type SalesAnalysis, YEAR } from './sales.js';
 
 type MessageReply = Extract<ScriptedReply, { kind: 'message' }>;
 
-/** Turn 1: look at the file, total revenue by region, draw the chart (registered upstream as `chartFileId`). */
-export function revenueByRegion(a: SalesAnalysis, csv: string, chartFileId: string): MessageReply {
+/**
+ * Turn 1: look at the file, total revenue by region, draw the chart and its spec for Slack's native chart (both
+ * registered upstream, as `chart.png` and `chart.spec`), and propose follow-up questions.
+ */
+export function revenueByRegion(
+  a: SalesAnalysis,
+  csv: string,
+  chart: { png: string; spec: string },
+  followUps: readonly string[],
+): MessageReply {
   const [leader, second, third, fourth] = a.byRegion;
   const byRegionTable = frame(
     'region',
@@ -45,7 +53,7 @@ print(f"\\nTOTAL revenue={df['revenue'].sum():,.2f} units={df['units'].sum():,}"
       blocks.bashResult('srvtoolu_02_totals', { stdout: `${byRegionTable}\n\n${totals}\n` }),
       blocks.bash(
         'srvtoolu_03_chart',
-        `${python(`import pandas as pd, matplotlib
+        `${python(`import json, pandas as pd, matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt
 df = pd.read_pickle('/tmp/sales.pkl')
@@ -54,10 +62,17 @@ ax = by_region.plot.bar(color=plt.rcParams['axes.prop_cycle'].by_key()['color'],
 ax.set_title('Revenue by region, ${YEAR}')
 ax.bar_label(ax.containers[0], labels=[f'\${v / 1e6:.2f}M' for v in by_region])
 plt.tight_layout()
-plt.savefig('/tmp/revenue_by_region.png', dpi=120)`)}
-cp /tmp/revenue_by_region.png "$OUTPUT_DIR/" && ls "$OUTPUT_DIR"`,
+plt.savefig('/tmp/revenue_by_region.png', dpi=120)
+spec = {'type': 'bar', 'title': 'Revenue by region, ${YEAR}', 'labels': list(by_region.index),
+        'series': [{'name': 'Revenue', 'values': [round(v) for v in by_region]}], 'x_label': 'Region', 'y_label': 'USD'}
+with open('/tmp/revenue_by_region.chart.json', 'w') as f:
+    json.dump(spec, f)`)}
+cp /tmp/revenue_by_region.png /tmp/revenue_by_region.chart.json "$OUTPUT_DIR/" && ls "$OUTPUT_DIR"`,
       ),
-      blocks.bashResult('srvtoolu_03_chart', { stdout: 'revenue_by_region.png\n', fileIds: [chartFileId] }),
+      blocks.bashResult('srvtoolu_03_chart', {
+        stdout: 'revenue_by_region.chart.json\nrevenue_by_region.png\n',
+        fileIds: [chart.png, chart.spec],
+      }),
       blocks.text(
         [
           `**${leader!.region} brought in the most ${YEAR} revenue: ${money(leader!.revenue)} (${leader!.share.toFixed(1)} % of ${money(a.totalRevenue)}).** ` +
@@ -69,6 +84,10 @@ cp /tmp/revenue_by_region.png "$OUTPUT_DIR/" && ls "$OUTPUT_DIR"`,
           `| **Total** | **${dollars(a.totalRevenue)}** | **${a.totalUnits.toLocaleString('en-US')}** | 100 % |`,
           '',
           `Computed from all ${a.rows} rows of \`sales.csv\` (12 months × ${REGIONS.length} regions). The chart is attached below.`,
+          '',
+          '```followups',
+          ...followUps.map((q) => `- ${q}`),
+          '```',
         ].join('\n'),
       ),
     ],

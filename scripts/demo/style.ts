@@ -28,6 +28,13 @@ table{border-collapse:collapse;margin:6px 0 10px;font-size:14px}
 th,td{border:1px solid #ddd;padding:4px 10px}th{background:#f6f6f6}
 .data-table caption{caption-side:top;text-align:left;font-weight:700;padding-bottom:4px}
 .button.feedback{font-weight:400;padding:3px 8px}
+.native-chart{margin:6px 0 10px;padding:10px 12px;border:1px solid #ddd;border-radius:6px;max-width:560px}
+.native-chart figcaption{font-weight:700;margin-bottom:6px}.native-chart figcaption small{font-weight:400;color:#616061}
+.chart-row{display:grid;grid-template-columns:90px 1fr;gap:8px;align-items:center;margin:3px 0;font-size:13px}
+.chart-bar{display:flex;align-items:center;gap:6px}.chart-bar span{display:inline-block;height:12px;border-radius:2px}
+.chart-bar small{color:#616061}
+.chart-legend{display:flex;gap:12px;margin-top:6px;font-size:12px;color:#616061}
+.chart-legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px}
 .left{text-align:left}.right{text-align:right}.center{text-align:center}
 .mention{background:#e8f5fa;color:#1264a3;border-radius:3px;padding:0 2px}
 .section{margin-bottom:2px}

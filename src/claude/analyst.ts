@@ -1,7 +1,14 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { CodeExecutionToolVersion } from '../config.js';
 import type { Logger } from '../log.js';
-import { containerMinutes, estimateCost, noTokens, type Prices, type TokenUsage } from '../pricing.js';
+import {
+  containerMinutes,
+  estimateCost,
+  type Meter,
+  newMeter,
+  type Prices,
+  type TokenUsage,
+} from '../pricing.js';
 import { AnalystError, classifyError, isContainerGone } from './errors.js';
 import { SYSTEM_PROMPT } from './prompt.js';
 
@@ -20,11 +27,24 @@ export interface AskParams {
     history: Anthropic.MessageParam[];
     userContent: Anthropic.ContentBlockParam[];
   }>;
+  /**
+   * The user content as history will store it (uploads as notes). pause_turn continuations send this form: the
+   * files are in the container by then, and the next question's prefix then matches the continuation's cache
+   * entries byte for byte instead of diverging at the first upload block.
+   */
+  asStored?: (content: Anthropic.ContentBlockParam[]) => Anthropic.ContentBlockParam[];
   signal?: AbortSignal;
   /** Each content block as it completes while streaming (for live progress). */
   onBlock?: (block: Anthropic.ContentBlock) => void;
+  /** Claude's text as it streams: `delta` was added to the text block that now reads `blockSoFar`. */
+  onText?: (delta: string, blockSoFar: string) => void;
   /** MAX_TURN_USD for this question: no pause_turn continuation once its estimated cost passes this. */
   maxCostUsd?: number | undefined;
+  /**
+   * Added to as each request ends, however it ends: the usage the stream had seen (message_start, message_delta)
+   * is billed even when the request broke, was stopped or the turn then failed. Pass one to read it after a throw.
+   */
+  meter?: Meter;
   log: Logger;
 }
 
@@ -41,7 +61,7 @@ export interface AskResult {
   hitCostLimit: boolean;
   container: { id: string; expiresAt: number } | null;
   containerReplaced: boolean;
-  /** Summed over the turn's requests. */
+  /** Summed over every request of the turn, including broken ones that were sent again. */
   usage: TokenUsage;
   requestIds: string[];
 }
@@ -93,8 +113,10 @@ export interface RequestInput {
  * 2. the last question in the stored history: exactly where the previous turn's breakpoint 3 wrote, so it is a read
  *    however many blocks Claude's answer added (the API looks back only 20 blocks from a breakpoint);
  * 3. the end of the new question: writes the prefix the next question (or continuation) reads;
- * 4. on a pause_turn continuation, the end of Claude's content so far (5m: the next segment follows within seconds;
- *    shorter TTLs must come after longer ones).
+ * 4. on a pause_turn continuation, the end of Claude's content so far, with the thread's TTL: the next segment
+ *    reads it within seconds, and so does the next question, minutes later (it finds it by lookback from 3), which
+ *    then writes only the last segment. A 5-minute mark here would be written at 1.25× and then written again at 2×
+ *    by the next question whenever people take longer than 5 minutes to reply.
  * The blocks are copied: stored history never carries cache_control.
  */
 export function buildRequest(r: RequestInput): Anthropic.MessageCreateParamsNonStreaming {
@@ -106,7 +128,7 @@ export function buildRequest(r: RequestInput): Anthropic.MessageCreateParamsNonS
   messages.push(mark({ role: 'user', content: [...r.userContent] }, ttl));
   // A paused turn is continued by sending Claude's content back unchanged, as one assistant message.
   if (r.continuation && r.continuation.length > 0) {
-    messages.push(mark({ role: 'assistant', content: [...r.continuation] }, ttl && '5m'));
+    messages.push(mark({ role: 'assistant', content: [...r.continuation] }, ttl));
   }
   const system: Anthropic.TextBlockParam = {
     type: 'text',
@@ -155,7 +177,8 @@ export function createAnalyst(opts: AnalystOptions) {
   // The last response id per thread, for cache diagnostics; lost on restart (then the next request opts in with null).
   const lastMessageIds = new Map<string, string>();
 
-  async function ask(p: AskParams): Promise<AskResult> {
+  async function ask(params: AskParams): Promise<AskResult> {
+    const p = { ...params, meter: params.meter ?? newMeter() };
     let { history, userContent, containerId } = p;
     let containerReplaced = false;
     for (;;) {
@@ -189,9 +212,9 @@ export function createAnalyst(opts: AnalystOptions) {
   }
 
   /** One turn: a request plus bounded pause_turn continuations on the same container. */
-  async function converse(p: AskParams): Promise<Omit<AskResult, 'containerReplaced'>> {
+  async function converse(p: AskParams & { meter: Meter }): Promise<Omit<AskResult, 'containerReplaced'>> {
     const merged: Anthropic.ContentBlock[] = [];
-    const usage = noTokens();
+    const { usage } = p.meter;
     const requestIds: string[] = [];
     let container: AskResult['container'] = null;
     let containerId = p.containerId;
@@ -203,7 +226,7 @@ export function createAnalyst(opts: AnalystOptions) {
         maxTokens: opts.maxTokens,
         toolVersion: p.toolVersion,
         history: p.history,
-        userContent: p.userContent,
+        userContent: segment > 0 && containerId && p.asStored ? p.asStored(p.userContent) : p.userContent,
         continuation: merged as Anthropic.ContentBlockParam[],
         containerId,
         cache,
@@ -213,7 +236,6 @@ export function createAnalyst(opts: AnalystOptions) {
       const message = await streamWithRetry(request, p, requestIds);
       rememberMessage(p.threadKey, message.id);
       merged.push(...message.content);
-      addUsage(usage, message.usage);
       // Next to the usage, so a cache miss in production can be explained from the log alone.
       p.log.info(
         {
@@ -237,7 +259,7 @@ export function createAnalyst(opts: AnalystOptions) {
         stopReason === 'pause_turn' &&
         p.maxCostUsd !== undefined &&
         opts.prices !== undefined &&
-        estimateCost(opts.prices, usage, containerMinutes(container !== null)) > p.maxCostUsd;
+        estimateCost(opts.prices, usage, containerMinutes(p.meter.container)) > p.maxCostUsd;
       if (stopReason !== 'pause_turn' || segment >= opts.maxContinuations || overCeiling) {
         if (overCeiling) p.log.info({ maxCostUsd: p.maxCostUsd }, 'turn reached MAX_TURN_USD; not continued');
         return {
@@ -248,7 +270,7 @@ export function createAnalyst(opts: AnalystOptions) {
           hitContinuationLimit: stopReason === 'pause_turn' && !overCeiling,
           hitCostLimit: overCeiling,
           container,
-          usage,
+          usage: { ...usage },
           requestIds,
         };
       }
@@ -265,17 +287,22 @@ export function createAnalyst(opts: AnalystOptions) {
 
   async function streamWithRetry(
     params: Anthropic.MessageCreateParamsNonStreaming,
-    p: AskParams,
+    p: AskParams & { meter: Meter },
     requestIds: string[],
   ): Promise<Anthropic.Message> {
     for (let attempt = 0; ; attempt++) {
+      const startedAt = Date.now();
       const stream = opts.client.messages.stream(params, p.signal ? { signal: p.signal } : {});
       if (p.onBlock) stream.on('contentBlock', p.onBlock);
+      if (p.onText) stream.on('text', p.onText);
       try {
         const message = await stream.finalMessage();
+        meterRequest(p.meter, params, message, startedAt);
         if (stream.request_id) requestIds.push(stream.request_id);
         return message;
       } catch (err) {
+        // Billed all the same: what the stream had seen of the response before it broke or was stopped.
+        meterRequest(p.meter, params, stream.currentMessage, startedAt);
         // The SDK retries failed requests, but not a response stream that dies half-way.
         if (attempt < streamRetries && !p.signal?.aborted && isBrokenStream(err)) {
           p.log.warn(
@@ -298,6 +325,30 @@ const MAX_REMEMBERED_THREADS = 10_000;
 /** A response that started and then broke off surfaces as a plain AnthropicError, not an APIError. */
 const isBrokenStream = (err: unknown) =>
   err instanceof Anthropic.AnthropicError && !(err instanceof Anthropic.APIError);
+
+/**
+ * Adds one request to the turn's meter: its usage as far as the stream got (message_start carries the input side,
+ * message_delta the final counts), and its container time if it ran code or carried files (preloaded, so billed).
+ */
+function meterRequest(
+  meter: Meter,
+  params: Anthropic.MessageCreateParamsNonStreaming,
+  message: Anthropic.Message | undefined,
+  startedAt: number,
+): void {
+  if (message) addUsage(meter.usage, message.usage);
+  // Not `message.container`: a follow-up's response names its container even when no code ran.
+  const ranCode = message?.content.some((b) => b.type === 'server_tool_use') ?? false;
+  if (!ranCode && !carriesFiles(params)) return;
+  meter.container.used = true;
+  meter.container.startedAt ??= startedAt;
+  meter.container.ms = Date.now() - meter.container.startedAt;
+}
+
+const carriesFiles = (params: Anthropic.MessageCreateParamsNonStreaming) =>
+  params.messages.some(
+    (m) => typeof m.content !== 'string' && m.content.some((b) => b.type === 'container_upload'),
+  );
 
 function addUsage(total: TokenUsage, u: Anthropic.Usage): void {
   total.inputTokens += u.input_tokens;

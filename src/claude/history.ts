@@ -17,8 +17,9 @@ const MAX_INPUT_CHARS = 1_000;
 /**
  * The history to send with a question, within `budgetTokens`. When it does not fit, what costs most and matters
  * least goes first: the printed output of earlier code runs (head and tail kept, with a note), then the code they
- * ran, and only then the oldest whole turns. Every stored turn is shortened the same way, wherever it sits, so the
- * shortened history stays byte-identical from one question to the next and keeps hitting the prompt cache.
+ * ran, and only then the oldest whole turns, a quarter of the budget at a time. Every stored turn is shortened the
+ * same way, wherever it sits, so the shortened history stays byte-identical from one question to the next and keeps
+ * hitting the prompt cache.
  * A turn is never split, so the result always starts with a user message; the current question is budgeted by
  * the caller.
  */
@@ -37,15 +38,38 @@ export function fitHistory(entries: readonly HistoryEntry[], budgetTokens: numbe
       }),
     );
   }
-  const kept: HistoryEntry[][] = [];
-  let used = 0;
-  for (let i = turns.length - 1; i >= 0; i--) {
-    const cost = tokensOf([turns[i]!]);
-    if (used + cost > budgetTokens) break;
-    used += cost;
-    kept.unshift(turns[i]!);
+  const start = firstKeptTurn(
+    turns.map((turn) => tokensOf([turn])),
+    budgetTokens,
+  );
+  const kept = turns.slice(start);
+  return { messages: kept.flat().map((e) => e.message), trimmed, droppedTurns: start };
+}
+
+/** Whole turns are left out a quarter of the budget at a time. */
+const DROP_STEPS = 4;
+
+/**
+ * The first turn to keep so that the rest fits `budget`. Turns are dropped from the oldest a page at a time (a page
+ * being a quarter of the budget, counted from the thread's first turn), not one by one: the history then starts at
+ * the same turn for the next several questions, so its bytes, the prompt cache's prefix, stay the same. Dropping one
+ * turn per question would change the start of every request and write the whole history to the cache again each
+ * time. If no page start fits (a huge last turn), the longest suffix that fits.
+ */
+function firstKeptTurn(costs: readonly number[], budget: number): number {
+  const total = costs.reduce((n, c) => n + c, 0);
+  const page = (tokens: number) => Math.floor((tokens * DROP_STEPS) / budget);
+  let before = 0;
+  let longestFit = costs.length;
+  for (let i = 0; i < costs.length; i++) {
+    if (total - before <= budget) {
+      const startsPage = i === 0 || page(before) > page(before - costs[i - 1]!);
+      if (startsPage) return i;
+      longestFit = Math.min(longestFit, i);
+    }
+    before += costs[i]!;
   }
-  return { messages: kept.flat().map((e) => e.message), trimmed, droppedTurns: turns.length - kept.length };
+  return longestFit;
 }
 
 /**

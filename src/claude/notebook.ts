@@ -3,10 +3,10 @@
  * code run as a code cell (bash as `%%bash`, files the text editor created as `%%writefile`) with its stdout and
  * stderr, and the charts posted to Slack embedded. Pure — no I/O. Every text goes through secret redaction.
  */
+import { RESTORE_SCRIPT } from '../domain.js';
 import { redactSecrets } from '../text/redact.js';
 import { plural } from '../text/wording.js';
 import type { RecordedStep, RecordedTurn } from './recorded.js';
-import { RESTORE_SCRIPT } from './replay.js';
 
 /** An output file of a run: its bytes, or null when they are no longer kept (deleted after posting). */
 export type NotebookOutput = { fileName: string; mimeType: string; bytes: Buffer } | null;
@@ -77,8 +77,12 @@ export function buildNotebook(input: NotebookInput): Notebook {
     for (const step of turn.steps) {
       if (step.run.failed) continue;
       if (step.run.input.includes(RESTORE_SCRIPT)) {
-        // The cells above already hold what the restore re-ran.
-        markdown('_The sandbox was restored here: the steps above were re-run in a new one._');
+        // The cells above already hold what the restore (or rerun) re-ran.
+        markdown(
+          turn.renames.length > 0
+            ? `_The analysis was re-run here on new data (${turn.renames.map((r) => `${r.from} in place of ${r.to}`).join(', ')}): the steps above ran again in a new sandbox._`
+            : '_The sandbox was restored here: the steps above were re-run in a new one._',
+        );
         continue;
       }
       const source = sourceOf(step);

@@ -26,6 +26,33 @@ export interface RecordedTurn {
   question: string;
   answer: string;
   steps: RecordedStep[];
+  /** Files a `rerun` in this turn gave an earlier file's name (see `renameLine`). */
+  renames: Rename[];
+}
+
+/** A new input file that took an earlier one's name in the sandbox (`rerun`): `from` is copied over `to`. */
+export interface Rename {
+  from: string;
+  to: string;
+}
+
+/**
+ * The line a rerun's instruction carries for each rename. It is stored with the turn's question, so a later restore
+ * of the thread knows which file stands under which name (the history is the record).
+ */
+export const renameLine = ({ from, to }: Rename) =>
+  `Rerun: the new file ${JSON.stringify(from)} takes the name ${JSON.stringify(to)}.`;
+const RENAME_LINE = /^Rerun: the new file ("(?:[^"\\]|\\.)*") takes the name ("(?:[^"\\]|\\.)*")\.$/gm;
+
+function renamesIn(content: Anthropic.MessageParam['content']): Rename[] {
+  return blocksOf(content).flatMap((b) =>
+    b.type === 'text'
+      ? [...b.text.matchAll(RENAME_LINE)].map((m) => ({
+          from: JSON.parse(m[1]!) as string,
+          to: JSON.parse(m[2]!) as string,
+        }))
+      : [],
+  );
 }
 
 const QUESTION_PREFIX = /^Question from Slack user [^\n]*:\n/;
@@ -50,6 +77,7 @@ export function recordedTurns(entries: readonly HistoryEntry[]): RecordedTurn[] 
         run,
         action: actionOf(run.kind, inputs.get(run.toolUseId)),
       })),
+      renames: renamesIn(user.message.content),
     });
   }
   return turns;

@@ -1,5 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { CodeRun, StepEvent } from '../domain.js';
+import { splitFollowUps } from '../text/follow-ups.js';
 
 type Block = Anthropic.ContentBlock;
 
@@ -122,7 +123,13 @@ export function answerText(content: readonly Block[]): string {
       .flatMap((b) => (b.type === 'text' ? [b.text.trim()] : []))
       .filter(Boolean)
       .join('\n\n');
-  return texts(lastTool + 1) || texts(0);
+  return splitFollowUps(texts(lastTool + 1) || texts(0)).markdown;
+}
+
+/** The follow-up questions Claude proposed at the end of its answer (see SYSTEM_PROMPT), at most three. */
+export function followUpsOf(content: readonly Block[]): string[] {
+  const text = content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('\n\n');
+  return splitFollowUps(text).followUps;
 }
 
 const KIND_BY_TOOL: Record<string, CodeRun['kind']> = {

@@ -3,39 +3,49 @@ import type { WebClient } from '@slack/web-api';
 import { type CodeRun, messageKeyValue, type ThreadMessage, type ThreadRef } from '../domain.js';
 import type { Logger } from '../log.js';
 import type { Answer, OutputFile, Replier } from '../ports.js';
-import { neutraliseMentions } from '../text/mentions.js';
 import { fileNameMarkdown, slackFileName } from '../text/names.js';
 import { redactSecrets } from '../text/redact.js';
 import { codeFence, escapeMrkdwn, splitMarkdown, tail } from '../text/slack-markdown.js';
 import { parseCsv, toMarkdownTable } from '../text/tables.js';
-import { plural } from '../text/wording.js';
+import { plural, TURN } from '../text/wording.js';
 import { ACTIONS, button, feedbackBlock } from './actions.js';
+import { sanitise } from './answer-stream.js';
+import {
+  chartBlock,
+  chartFallbackText,
+  chartSpecBase,
+  type DataVisualizationBlock,
+  isChartSpecFile,
+} from './chart-blocks.js';
 import { slackErrorCode } from './errors.js';
-import { startProgress } from './progress.js';
+import { followUpBlock, suggestPrompts } from './followups.js';
+import { MIN_UPDATE_INTERVAL_MS, startProgress } from './progress.js';
 import { DATA_TABLE_LIMITS, dataTable, markdownWithTables } from './table-blocks.js';
 
 const WORKING_REACTION = 'eyes';
 const QUEUED_REACTION = 'hourglass_flowing_sand';
 const OUTCOME_REACTION = { answered: 'white_check_mark', failed: 'warning' } as const;
+/** Slack ends a stream after about five minutes. */
+const DEFAULT_STREAM_MAX_AGE_MS = 240_000;
+/** Below Tier 4's 100 a minute, leaving room for the keep-alives and rollovers. */
+const STREAM_APPENDS_PER_MINUTE = 80;
 /** Outputs shown as data tables, by extension; a bigger file is only uploaded (it could not fit anyway). */
 const TABLE_OUTPUT_DELIMITER: Record<string, string> = { csv: ',', tsv: '\t' };
 const MAX_TABLE_OUTPUT_BYTES = 1_000_000;
 const extensionOf = (name: string) => name.slice(name.lastIndexOf('.') + 1).toLowerCase();
 
-/**
- * Everything model- or sandbox-made passes here before Slack sees it. Excerpts are redacted before they are cut
- * (a cut can drop the prefix a pattern needs, leaving the rest of a token readable), and again as a whole here.
- */
-const sanitise = (text: string, allowedUserIds: readonly string[]) =>
-  neutraliseMentions(redactSecrets(text), { allowedUserIds: new Set(allowedUserIds) });
-
 /** Posts into threads: answers as Markdown blocks split within Slack's limits, failures flagged, files uploaded. */
 export function createSlackReplier(
   client: WebClient,
   log: Logger,
-  /** Called with the message key when someone ends a turn's stream with Slack's own stop control. */
-  stoppedByUser: (messageKey: string) => void = () => {},
+  opts: {
+    /** Called with the message key when someone ends a turn's stream with Slack's own stop control. */
+    stoppedByUser?: (messageKey: string) => void;
+    /** A streamed message older than this continues in a new one (SLACK_STREAM_MAX_SECONDS). */
+    streamMaxAgeMs?: number;
+  } = {},
 ): Replier {
+  const { stoppedByUser = () => {}, streamMaxAgeMs = DEFAULT_STREAM_MAX_AGE_MS } = opts;
   /**
    * Posts Markdown split across messages within Slack's limits; buttons and `footer` (the feedback buttons) go under
    * the last part. A part with tables shows them as data tables, with the whole Markdown as its `text`. Slack may
@@ -76,7 +86,11 @@ export function createSlackReplier(
     }
   }
 
-  async function postBlocks(thread: ThreadRef, text: string, blocks: KnownBlock[]): Promise<void> {
+  async function postBlocks(
+    thread: ThreadRef,
+    text: string,
+    blocks: (KnownBlock | DataVisualizationBlock)[],
+  ): Promise<void> {
     await client.chat.postMessage({
       channel: thread.channelId,
       thread_ts: thread.threadTs, // say() alone would post top-level
@@ -110,6 +124,67 @@ export function createSlackReplier(
     }
   }
 
+  /**
+   * A chart spec Claude wrote next to a chart (`<name>.chart.json`) shown as Slack's native chart, in its own message
+   * just above the uploaded PNG. A spec that is invalid or over Slack's limits, or a chart Slack refuses, leaves
+   * only the PNG; the spec itself is never posted as a file.
+   */
+  async function showChart(msg: ThreadMessage, spec: OutputFile, allowed: string[]): Promise<void> {
+    const block = chartBlock(spec.bytes, (text) => sanitise(text, allowed));
+    const name = slackFileName(spec.fileName);
+    if (!block) {
+      log.info({ file: name }, 'chart spec invalid or over Slack limits; only the PNG is posted');
+      return;
+    }
+    try {
+      await postBlocks(msg, escapeMrkdwn(chartFallbackText(block)), [block]);
+    } catch (err) {
+      log.warn({ code: slackErrorCode(err), file: name }, 'could not show a native chart');
+    }
+  }
+
+  /**
+   * Claude's suggested follow-ups (sanitised): in the assistant pane the thread's suggested prompts, elsewhere (or
+   * when Slack refuses those) buttons under the answer, returned here to go with the feedback buttons.
+   */
+  async function followUpBlocks(msg: ThreadMessage, answer: Answer): Promise<KnownBlock[]> {
+    const questions = (answer.followUps ?? [])
+      .map((q) => sanitise(q, answer.allowedUserIds).trim())
+      .filter(Boolean);
+    if (questions.length === 0) return [];
+    if (msg.isDirectMessage && (await suggestPrompts(client, msg, questions, log))) return [];
+    return [followUpBlock(questions)];
+  }
+
+  /**
+   * The rest of a reply whose text was streamed: the answer's tables as data tables, then notices, failed runs, the
+   * output summary and receipt, with the buttons and feedback.
+   */
+  async function afterStream(
+    msg: ThreadMessage,
+    answer: Answer,
+    buttons: Button[],
+    feedback: KnownBlock[],
+  ): Promise<void> {
+    const tables = (markdownWithTables(sanitise(answer.markdown, answer.allowedUserIds)) ?? []).filter(
+      (b) => b.type !== 'markdown',
+    );
+    if (tables.length > 0) {
+      await postBlocks(msg, TURN.tablesAbove, tables).catch((err: unknown) =>
+        log.warn({ code: slackErrorCode(err) }, "could not show the streamed answer's tables"),
+      );
+    }
+    const rest = sanitise(composeAnswer({ ...answer, markdown: '' }), answer.allowedUserIds);
+    if (rest) return post(msg, rest, buttons, feedback);
+    const actions: KnownBlock[] = buttons.length > 0 ? [{ type: 'actions', elements: buttons }] : [];
+    try {
+      await postBlocks(msg, TURN.rateAnswer, [...actions, ...feedback]);
+    } catch (err) {
+      if (slackErrorCode(err) !== 'invalid_blocks' || actions.length === 0) throw err;
+      await postBlocks(msg, TURN.rateAnswer, actions);
+    }
+  }
+
   async function react(msg: ThreadMessage, name: string, remove = false): Promise<void> {
     try {
       const args = { channel: msg.channelId, timestamp: msg.messageTs, name };
@@ -120,6 +195,14 @@ export function createSlackReplier(
       if (code !== 'already_reacted' && code !== 'no_reaction') log.warn({ code, name }, 'reaction failed');
     }
   }
+
+  /**
+   * Live progress views share Slack's rate tiers (chat.appendStream is Tier 4, about 100 a minute per workspace):
+   * with many at once, each updates less often than once a second.
+   */
+  let liveViews = 0;
+  const updateIntervalMs = () =>
+    Math.max(MIN_UPDATE_INTERVAL_MS, Math.ceil((liveViews * 60_000) / STREAM_APPENDS_PER_MINUTE));
 
   /** Messages showing the "waiting" reaction, by message key. */
   const waiting = new Set<string>();
@@ -141,8 +224,24 @@ export function createSlackReplier(
       await react(msg, WORKING_REACTION, true);
       await react(msg, OUTCOME_REACTION[outcome]);
     },
-    progress: (msg, existingTs) =>
-      startProgress(client, msg, log, existingTs, () => stoppedByUser(messageKeyValue(msg))),
+    async progress(msg, existingTs) {
+      liveViews += 1;
+      const view = await startProgress(client, msg, log, {
+        existingTs,
+        onStoppedByUser: () => stoppedByUser(messageKeyValue(msg)),
+        streamMaxAgeMs,
+        updateIntervalMs,
+      }).catch((err: unknown) => {
+        liveViews -= 1;
+        throw err;
+      });
+      let live = true;
+      const ended = () => {
+        if (live) liveViews -= 1;
+        live = false;
+      };
+      return { ...view, finish: (...args) => view.finish(...args).finally(ended) };
+    },
     notice: (thread, markdown) => post(thread, sanitise(markdown, [])),
     async failure(msg, markdown) {
       await post(msg, sanitise(markdown, []), [
@@ -156,13 +255,35 @@ export function createSlackReplier(
         ...(answer.runs.length > 0 ? [button(ACTIONS.showCode, 'Show code', answer.turnId)] : []),
         ...(answer.retryable ? [button(ACTIONS.retry, 'Retry', messageKeyValue(msg))] : []),
       ];
-      await post(msg, sanitise(composeAnswer(answer), answer.allowedUserIds), buttons, [
+      const feedback = [
+        ...(await followUpBlocks(msg, answer)),
         feedbackBlock(answer.turnId, messageKeyValue(msg)),
-      ]);
-      for (const output of answer.outputs) await showTableOutput(msg, output, answer.allowedUserIds);
-      if (answer.outputs.length === 0) return;
+      ];
+      if (answer.streamed === 'all') await afterStream(msg, answer, buttons, feedback);
+      else {
+        // A stream that broke off part-way leaves a partial answer above: say so, and post it whole.
+        const notices =
+          answer.streamed === 'part' ? [TURN.streamBrokeOff, ...answer.notices] : answer.notices;
+        await post(
+          msg,
+          sanitise(composeAnswer({ ...answer, notices }), answer.allowedUserIds),
+          buttons,
+          feedback,
+        );
+      }
+      const specs = answer.outputs.filter((o) => isChartSpecFile(o.fileName));
+      const files = answer.outputs.filter((o) => !isChartSpecFile(o.fileName));
+      for (const output of files) await showTableOutput(msg, output, answer.allowedUserIds);
+      // Charts in the order of their PNGs (a spec without its PNG last), each just above the upload.
+      const pngIndex = (spec: OutputFile) => {
+        const i = files.findIndex((f) => f.fileName.startsWith(`${chartSpecBase(spec.fileName)}.`));
+        return i < 0 ? files.length : i;
+      };
+      specs.sort((a, b) => pngIndex(a) - pngIndex(b));
+      for (const spec of specs) await showChart(msg, spec, answer.allowedUserIds);
+      if (files.length === 0) return;
       // Images first so charts lead; one upload message for all files of the turn.
-      const ordered = [...answer.outputs].sort(
+      const ordered = [...files].sort(
         (a, b) => Number(b.mimeType.startsWith('image/')) - Number(a.mimeType.startsWith('image/')),
       );
       try {
@@ -208,7 +329,7 @@ export function createSlackReplier(
 export function composeAnswer(answer: Answer): string {
   const parts: string[] = [];
   if (answer.notices.length > 0) parts.push(answer.notices.join('\n'));
-  parts.push(answer.markdown);
+  if (answer.markdown) parts.push(answer.markdown);
   const failures = failureSummary(answer.runs);
   if (failures) parts.push(failures);
   const summary = runSummary(answer.runs);

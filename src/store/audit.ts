@@ -2,8 +2,9 @@ import type { AuditEntry, AuditOutcome } from '../ports.js';
 import { noTokens } from '../pricing.js';
 import type { Sql } from './sql.js';
 
-/** A question, as opposed to a refusal: what spend lists count. */
-const QUESTION = "CASE WHEN outcome NOT IN ('refused', 'over_budget') THEN 1 ELSE 0 END";
+/** Distinct questions, as opposed to refusals: a message tried again (Retry, a restart) counts once. */
+const QUESTIONS =
+  "COUNT(DISTINCT CASE WHEN outcome NOT IN ('refused', 'over_budget') THEN channel_id || ' ' || message_ts END)";
 
 interface Row {
   id: number;
@@ -26,6 +27,7 @@ interface Row {
   files_json: string;
   outcome: AuditOutcome;
   reason: string | null;
+  attempt: number;
 }
 
 /** Which rows a spend total covers: a workspace, optionally one channel or one user, from `since` (ms). */
@@ -37,14 +39,16 @@ export interface SpendScope {
 }
 
 /**
- * The audit log: one row per question and per refusal, with numbers and ids only. Budgets and `npm run report`
- * read it; forgetting a thread keeps its rows but drops the file names.
+ * The audit log: one row per attempt at a question (numbered: a Retry or a re-run after a restart is attempt 2, 3…)
+ * and one per refusal, with numbers and ids only. Each attempt's spend counts on the day it was spent; counts of
+ * questions count messages, not attempts. Budgets and `npm run report` read it; forgetting a thread keeps its rows
+ * but drops the file names.
  */
 export function createAuditLog(sql: Sql) {
   const topBy = (column: 'user_id' | 'channel_id') =>
-    `SELECT ${column} AS id, SUM(cost_usd) AS usd, SUM(${QUESTION}) AS questions
+    `SELECT ${column} AS id, SUM(cost_usd) AS usd, ${QUESTIONS} AS questions
      FROM audit WHERE team_id = @teamId AND at >= @since
-     GROUP BY ${column} HAVING SUM(${QUESTION}) > 0 ORDER BY usd DESC, id LIMIT @limit`;
+     GROUP BY ${column} HAVING ${QUESTIONS} > 0 ORDER BY usd DESC, id LIMIT @limit`;
   const top = { user: topBy('user_id'), channel: topBy('channel_id') };
 
   return {
@@ -66,25 +70,31 @@ export function createAuditLog(sql: Sql) {
       );
       return rows.map(toEntry);
     },
-    /** Questions (not refusals) one person asked since a moment. */
+    /** Questions (not refusals; a question tried again counts once) one person asked since a moment. */
     async questionsSince(teamId: string, userId: string, since: number): Promise<number> {
       const row = await sql.get<{ n: number }>(
-        `SELECT COUNT(*) AS n FROM audit WHERE team_id = @teamId AND user_id = @userId AND at >= @since
-           AND outcome NOT IN ('refused', 'over_budget')`,
+        `SELECT ${QUESTIONS} AS n FROM audit WHERE team_id = @teamId AND user_id = @userId AND at >= @since`,
         { teamId, userId, since },
       );
       return row?.n ?? 0;
     },
-    /** Writes one row; false when it is a refusal already recorded for that message (a Slack retry or twin). */
+    /**
+     * Writes one row, numbered as the message's next attempt; false when it is a refusal already recorded for that
+     * message (a Slack retry or twin).
+     */
     async record(e: AuditEntry): Promise<boolean> {
       const u = e.usage ?? noTokens();
       const write1h = Math.min(u.cacheCreation1hInputTokens, u.cacheCreationInputTokens);
       const changes = await sql.run(
         `INSERT INTO audit (at, team_id, channel_id, thread_ts, message_ts, user_id, model, input_tokens,
            output_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, container_minutes, cost_usd,
-           code_runs, failed_runs, files_json, outcome, reason)
+           code_runs, failed_runs, files_json, outcome, reason, attempt)
          VALUES (@at, @teamId, @channelId, @threadTs, @messageTs, @userId, @model, @input, @output, @cacheRead,
-           @write5m, @write1h, @containerMinutes, @costUsd, @codeRuns, @failedRuns, @files, @outcome, @reason)
+           @write5m, @write1h, @containerMinutes, @costUsd, @codeRuns, @failedRuns, @files, @outcome, @reason,
+           CASE WHEN @outcome = 'refused' THEN 1 ELSE 1 + (
+             SELECT COUNT(*) FROM audit
+             WHERE channel_id = @channelId AND message_ts = @messageTs AND outcome != 'refused'
+           ) END)
          ON CONFLICT DO NOTHING`,
         {
           at: e.at,
@@ -124,6 +134,26 @@ export function createAuditLog(sql: Sql) {
           userId: scope.userId ?? null,
           since: scope.since,
         },
+      );
+      return row?.usd ?? 0;
+    },
+    /**
+     * Container minutes recorded since a moment, in every workspace: the bot's share of its Anthropic organisation's
+     * monthly free container hours.
+     */
+    async containerMinutesSince(since: number): Promise<number> {
+      const row = await sql.get<{ minutes: number }>(
+        'SELECT COALESCE(SUM(container_minutes), 0) AS minutes FROM audit WHERE at >= @since',
+        { since },
+      );
+      return row?.minutes ?? 0;
+    },
+    /** Estimated USD one thread has cost so far, every attempt included. */
+    async threadCost(thread: { teamId: string; channelId: string; threadTs: string }): Promise<number> {
+      const row = await sql.get<{ usd: number }>(
+        `SELECT COALESCE(SUM(cost_usd), 0) AS usd FROM audit
+         WHERE team_id = @teamId AND channel_id = @channelId AND thread_ts = @threadTs`,
+        { teamId: thread.teamId, channelId: thread.channelId, threadTs: thread.threadTs },
       );
       return row?.usd ?? 0;
     },
@@ -180,5 +210,6 @@ function toEntry(r: Row): AuditEntry {
     files: files.map((f) => ({ name: f.name ?? '', sizeBytes: f.sizeBytes })),
     outcome: r.outcome,
     reason: r.reason ?? undefined,
+    attempt: r.attempt,
   };
 }

@@ -133,7 +133,20 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX feedback_thread ON feedback (thread_key);
   `,
-  // 10: replicas. A thread is worked on by the replica holding its lease (renewed while it works; a dead replica's
+  // 10: each attempt at a question (Retry, a re-run after a restart) keeps its own audit row, numbered from 1, so
+  // what every attempt cost stays in the budgets of its own day; the usage table keeps billed container minutes.
+  `
+  ALTER TABLE audit ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+  CREATE INDEX audit_message ON audit (channel_id, message_ts);
+  UPDATE audit SET attempt = (
+    SELECT COUNT(*) FROM audit AS earlier
+    WHERE earlier.channel_id = audit.channel_id AND earlier.message_ts = audit.message_ts
+      AND earlier.outcome != 'refused' AND earlier.id <= audit.id)
+  WHERE outcome != 'refused';
+  ALTER TABLE usage ADD COLUMN container_minutes REAL NOT NULL DEFAULT 0;
+  UPDATE usage SET container_minutes = 5 WHERE code_runs > 0;
+  `,
+  // 11: replicas. A thread is worked on by the replica holding its lease (renewed while it works; a dead replica's
   // lease expires), and a Stop clicked on another replica reaches the running one through the inbox row.
   `
   CREATE TABLE thread_leases (
@@ -275,6 +288,18 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX feedback_thread ON feedback (thread_key);
   `,
   // 10
+  `
+  ALTER TABLE audit ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+  CREATE INDEX audit_message ON audit (channel_id, message_ts);
+  UPDATE audit SET attempt = (
+    SELECT COUNT(*) FROM audit AS earlier
+    WHERE earlier.channel_id = audit.channel_id AND earlier.message_ts = audit.message_ts
+      AND earlier.outcome != 'refused' AND earlier.id <= audit.id)
+  WHERE outcome != 'refused';
+  ALTER TABLE usage ADD COLUMN container_minutes DOUBLE PRECISION NOT NULL DEFAULT 0;
+  UPDATE usage SET container_minutes = 5 WHERE code_runs > 0;
+  `,
+  // 11
   `
   CREATE TABLE thread_leases (
     thread_key  TEXT PRIMARY KEY,

@@ -15,6 +15,12 @@ export const RETRY_HINT = 'Reply `retry` in this thread to try again.';
 export const TURN = {
   askAboutIt: 'Ask me anything about it.',
   askAQuestion: 'Ask me a question about your data.',
+  /** Above the full answer when its streamed copy broke off part-way. */
+  streamBrokeOff: '⚠️ Slack stopped showing the answer part-way through; here it is in full.',
+  /** Notification text of the data tables posted under a streamed answer. */
+  tablesAbove: 'The tables of the answer above',
+  /** Notification text of the buttons under a streamed answer that has nothing more to say. */
+  rateAnswer: 'How was this answer?',
   fileRefused: (fileName: string, reason: string) => `🚫 I couldn't use **${fileName}**: ${reason}`,
   couldNotAnswer: (reason: string, kept: boolean) =>
     `⚠️ I couldn't answer: ${reason}${kept ? ' Your question is kept: reply `retry` in this thread to try again.' : ''}`,
@@ -55,6 +61,47 @@ export const INTAKE = {
   interrupted: (times: number) => `⚠️ I was interrupted ${times} times while answering this. ${RETRY_HINT}`,
 } as const;
 
+/** What `rerun` says: the mapping it used, and why it would not run. */
+export const RERUN = {
+  nothingRecorded:
+    '🔁 There is no analysis in this thread to rerun yet: ask me about a file first, then mention me with `rerun` and the new file.',
+  noNewFile: (analysed: readonly string[]) =>
+    `🔁 Attach the new file to \`@Analyst rerun\` (or upload it to this thread first): I found no file newer than the ones this thread analysed${analysed.length > 0 ? ` (${analysed.join(', ')})` : ''}.`,
+  tooFewFiles: (old: readonly string[], fresh: readonly string[]) =>
+    `🔁 I can't rerun: this thread's analysis read ${plural(old.length, 'file')} (${old.join(', ')}) but there ${fresh.length === 1 ? 'is' : 'are'} only ${plural(fresh.length, 'new file')} (${fresh.join(', ')}). Attach one new file for each.`,
+  noSameFormat: (old: string, format: string, fresh: readonly string[]) =>
+    `🔁 I can't rerun: no new ${format} file can take the place of ${old} (new: ${fresh.join(', ')}).`,
+  missingColumns: (lines: readonly string[]) =>
+    `🔁 I can't rerun on this data, the analysis would break:\n${lines.map((l) => `• ${l}`).join('\n')}\nUpload a file with those columns (extra columns are fine).`,
+  lacks: (fresh: string, old: string, columns: readonly string[], count: number) =>
+    `${fresh} lacks ${plural(count, 'column')} that ${old} had: ${columns.join(', ')}`,
+  extra: (fresh: string, old: string, columns: readonly string[], count: number) =>
+    `${fresh} has ${plural(count, 'column')} that ${old} did not: ${columns.join(', ')} (the earlier steps do not use ${count === 1 ? 'it' : 'them'}).`,
+  unused: (files: readonly string[]) => `Not used: ${files.join(', ')}.`,
+  uploadFailed:
+    "🔁 I couldn't start the rerun: uploading its script to the sandbox failed. Try again in a moment.",
+  took: (fresh: string, old: string) => `${fresh} → ${old}`,
+  done: (
+    renames: readonly string[],
+    guessed: boolean,
+    rerun: number,
+    failed: readonly string[],
+    notes: readonly string[],
+  ) =>
+    [
+      `🔁 Rerun on new data in a new sandbox: ${renames.join(', ')}; ${plural(rerun, 'step')} re-run.`,
+      guessed
+        ? 'The files were matched by format and name, and more than one fitted: name the new files like the originals to choose.'
+        : '',
+      failed.length > 0 ? `Failed on replay: ${failed.join(', ')}.` : '',
+      ...notes,
+    ]
+      .filter(Boolean)
+      .join(' '),
+  notRun: (steps: number) =>
+    `🔁 New sandbox with the new data, but ${plural(steps, 'recorded step')} could not be re-run (the rerun script did not run), so the answer below may not reflect the earlier analysis.`,
+} as const;
+
 /** What the thread commands say (`usage` stays with the cost arithmetic in commands.ts). */
 export const COMMAND = {
   help: (formats: string, maxFileMb: number) =>
@@ -63,7 +110,7 @@ export const COMMAND = {
       '• Mention me with a question; follow-ups in the same thread need no mention and reuse the same sandbox.',
       `• Upload ${formats} files (up to ${maxFileMb} MB) to the thread; charts and files I make come back here.`,
       '• The sandbox has no internet access and cannot install packages.',
-      '• Commands: `help`, `reset` (fresh sandbox, earlier steps re-run), `reset clean` (fresh, empty sandbox), `usage` (tokens and estimated cost), `forget` (delete this thread’s data), `retry` (re-run the last failed question), `notebook` (this thread as a Jupyter notebook).',
+      '• Commands: `help`, `reset` (fresh sandbox, earlier steps re-run), `reset clean` (fresh, empty sandbox), `usage` (tokens and estimated cost), `forget` (delete this thread’s data), `retry` (re-run the last failed question), `notebook` (this thread as a Jupyter notebook), `rerun` with new files attached (this thread’s analysis on new data, next to the old numbers).',
     ].join('\n'),
   resetRestoring: (steps: number, files: number) =>
     `🧹 Started a fresh sandbox for this thread. With the next question I'll restore it: ${plural(steps, 'recorded step')} re-run in order` +
@@ -107,4 +154,11 @@ export const FEEDBACK = {
   down: 'Thanks for telling me. 👎 noted.',
   downRetry: 'Thanks for telling me. 👎 noted. Want me to try this question again?',
   notSaved: 'Sorry, I could not save your rating just now.',
+} as const;
+
+/** Suggested follow-up questions under an answer, and what a click on one says in the thread. */
+export const FOLLOW_UPS = {
+  promptsTitle: 'Ask next:',
+  asked: (userId: string, question: string) => `🙋 <@${userId}> asked: ${question}`,
+  failed: "⚠️ I couldn't ask that follow-up just now. Please type it in the thread instead.",
 } as const;

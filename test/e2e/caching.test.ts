@@ -252,6 +252,37 @@ describe('the bot with prompt caching', () => {
     expect(second!.usage.cache_read_input_tokens).toBe(promptTokens(first!.usage));
   });
 
+  it('reads a paused answer back on the next question: it writes only what the last segment added', async () => {
+    h = await startHarness();
+    const [run, , answer] = codeAnswer(0).content;
+    h.anthropic.enqueue({
+      kind: 'message',
+      content: codeAnswer(0).content.slice(0, 2),
+      stop_reason: 'pause_turn',
+    });
+    h.anthropic.enqueue({ kind: 'message', content: [answer!] });
+    h.anthropic.onMessage((_body, index) => codeAnswer(index));
+    const file = h.slack.hostFile({ name: 'sales.csv', content: Buffer.from('region,revenue\nEMEA,1\n') });
+    const root = await h.mention('revenue by region?', { files: [file] });
+    await h.settle();
+    h.anthropic.advanceClock(12 * MINUTE);
+    await h.message('and by month?', { threadTs: root });
+    await h.settle();
+    const requests = h.anthropic.messageRequests();
+    const [, continued, next] = h.anthropic.messageResponses();
+    expect(run!.type).toBe('server_tool_use');
+    // The continuation sends the question as history stores it: the file is in the container by then.
+    expect(JSON.stringify(requests[0]!.messages)).toContain('container_upload');
+    expect(JSON.stringify(requests[1]!.messages)).not.toContain('container_upload');
+    expect(JSON.stringify(requests[1]!.messages)).toContain(
+      '[file sales.csv was attached to the sandbox here]',
+    );
+    // Its entry is a 1-hour one, so 12 minutes later the follow-up reads everything the continuation sent.
+    expect(continued!.usage.cache_creation?.ephemeral_5m_input_tokens).toBe(0);
+    expect(next!.usage.cache_read_input_tokens).toBe(promptTokens(continued!.usage));
+    expect(next!.diagnostics).toBeNull();
+  });
+
   it("loses the thread's prefix over a 12-minute gap with PROMPT_CACHE_TTL=5m, and sends no breakpoints when off", async () => {
     const fiveMinutes = await thread([1, 12], { PROMPT_CACHE_TTL: '5m' });
     const [, second, third] = fiveMinutes.responses;
@@ -289,6 +320,17 @@ describe('the bot with prompt caching', () => {
     expect(last).toContain('characters of this earlier run left out');
     // Shortened, not dropped: the first question is still there.
     expect(last).toContain('revenue by region?');
+  });
+
+  it('keeps reading the cache once old turns are dropped: they go a quarter of the budget at a time', async () => {
+    const { responses } = await thread(Array(15).fill(1), { HISTORY_TOKEN_BUDGET: '5000' });
+    const requests = h!.anthropic.messageRequests();
+    const dropped = requests.findIndex((r) => !JSON.stringify(r.messages).includes('revenue by region?'));
+    expect(dropped).toBeGreaterThan(0);
+    // From the first question without the oldest turn on, only a question that drops a new quarter (here ~2 turns)
+    // writes its whole history again; dropping one turn per question did so on every question.
+    const rewritten = responses.slice(dropped).filter((r) => r.usage.cache_read_input_tokens === 0);
+    expect(rewritten.length).toBeLessThanOrEqual(Math.ceil((responses.length - dropped) / 2));
   });
 
   it('shows cache reads in the receipt and the usage command', async () => {

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { QUESTIONS } from '../../scripts/demo/conversation.js';
 import { PNG_SIGNATURE } from '../../scripts/demo/png.js';
 import { BANNER, renderThreadHtml } from '../../scripts/demo/render.js';
 import { runDemo } from '../../scripts/demo/run.js';
@@ -13,7 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const escaped = (text: string) => text.replace(/'/g, '&#39;');
 
 describe('npm run demo', () => {
-  it('writes one self-contained page with the real chart, the answer, the failure flag and the banner', async () => {
+  it('writes one self-contained page with the real chart, the native chart, the answer, follow-ups, the failure flag and the banner', async () => {
     const { htmlPath } = await runDemo(dir);
     const html = readFileSync(htmlPath, 'utf8');
 
@@ -35,6 +36,28 @@ describe('npm run demo', () => {
     );
     expect(html).toContain('<span class="button feedback" title="Buttons are inert in this demo">👍</span>');
     expect(html).toContain(escaped(BANNER));
+
+    // Slack's native chart, drawn from the spec the code wrote next to the PNG, sits just above the PNG, one bar
+    // per region with its revenue; the spec itself is not posted as a file.
+    const native = html.indexOf('<figure class="native-chart" data-chart-type="bar">');
+    expect(native).toBeGreaterThan(0);
+    expect(native).toBeLessThan(html.indexOf('<img src="data:image/png'));
+    const bars = [
+      ...html.matchAll(
+        /<span class="chart-label">([^<]+)<\/span><div><div class="chart-bar"><span style="width:[\d.]+%;[^"]*"><\/span><small>([\d,]+)<\/small>/g,
+      ),
+    ];
+    expect(bars.map((b) => [b[1], b[2]])).toEqual(
+      byRegion.map((r) => [r.region, Math.round(r.revenue).toLocaleString('en-US')]),
+    );
+    expect(html).not.toContain('download="revenue_by_region.chart.json"');
+    // Claude's suggested follow-ups are buttons under the first answer; the demo clicks the first one, and the bot
+    // asks it in the thread on Maya's behalf.
+    expect(html).toContain(
+      `<span class="button" title="Buttons are inert in this demo">💬 ${QUESTIONS.growth}</span>`,
+    );
+    expect(html).not.toContain('followups');
+    expect(html).toContain(`🙋 <span class="mention">@Maya Okafor</span> asked: ${QUESTIONS.growth}`);
     // Self-contained: nothing fetched from elsewhere, no script.
     expect(html).not.toMatch(/<script|<link|src="http|url\(/i);
   });
@@ -64,6 +87,11 @@ describe('npm run demo', () => {
               type: 'markdown',
               text: `**bold** ${injected}\n[link](javascript:alert(1))\n\`\`\`\n${injected}\n\`\`\``,
             },
+            {
+              type: 'data_visualization',
+              title: injected,
+              chart: { type: 'bar', series: [{ name: injected, data: [{ label: injected, value: 1 }] }] },
+            },
           ],
           files: [
             { name: '"><script>x</script>.png', mimeType: 'image/png"><script>', bytes: Buffer.from('x') },
@@ -77,6 +105,7 @@ describe('npm run demo', () => {
     expect(html).not.toMatch(/<script|<img src=x|<i>|<b>|href="javascript/i);
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
     expect(html).toContain('<strong>bold</strong>');
+    expect(html).toContain('<span class="chart-label">&lt;script&gt;');
     expect(html).toContain('data:application/octet-stream;base64,');
   });
 });

@@ -241,7 +241,7 @@ describe('MAX_TURN_USD', () => {
 
 describe('the audit log', () => {
   it('keeps one row per question with tokens, runs, files and cost; forget keeps the numbers and drops the names', async () => {
-    h = await startHarness();
+    h = await startHarness({ CONTAINER_FREE_HOURS_PER_MONTH: '0' }); // container time billed from the first minute
     h.anthropic.enqueue({
       kind: 'message',
       content: [

@@ -16,6 +16,7 @@ import { createTempFiles } from '../../src/files/temp.js';
 import { openDatabase } from '../../src/store/db.js';
 import { createProfilingMarks } from '../../src/store/profiling.js';
 import { sqliteSql } from '../../src/store/sqlite.js';
+import type { redactOutputFile } from '../../src/text/redact-file.js';
 import { plainCsv, sharedStringFlood } from '../support/hostile-files.js';
 
 let dir: string;
@@ -101,12 +102,18 @@ describe('profileIsolated', () => {
     );
   });
 
-  it('runs from the compiled JavaScript too (npm run build → node dist/main.js)', async () => {
+  it('runs from the compiled JavaScript too (npm run build → node dist/main.js), as does output redaction', async () => {
     // The profiler's modules compiled to JavaScript as the build does, into a folder below node_modules so
     // packages still resolve; no tsx anywhere.
     const outDir = resolve('node_modules/.cache', `profile-dist-${process.pid}`);
     try {
-      await compile(resolve('src/files/profile/isolated.ts'), resolve('src'), outDir);
+      await compile(
+        ['src/files/profile/isolated.ts', 'src/text/redact-file.ts', 'src/text/redact-worker.ts'].map((f) =>
+          resolve(f),
+        ),
+        resolve('src'),
+        outDir,
+      );
       const compiled = join(outDir, 'files/profile');
       expect(existsSync(join(compiled, 'worker.js'))).toBe(true);
       const mod = (await import(pathToFileURL(join(compiled, 'isolated.js')).href)) as {
@@ -116,6 +123,17 @@ describe('profileIsolated', () => {
       await writeFile(path, 'a,b\n1,x\n2,y\n');
       const result = await mod.profileIsolated(path, 'csv', LIMITS);
       expect(result).toEqual({ ok: true, profile: await profileFile(path, 'csv') });
+      // Large output files are redacted in a worker thread of their own.
+      const redaction = (await import(pathToFileURL(join(outDir, 'text/redact-file.js')).href)) as {
+        redactOutputFile: typeof redactOutputFile;
+      };
+      const rows = 'a,b\n1,x\n'.repeat(100_000);
+      const redacted = await redaction.redactOutputFile({
+        fileName: 'out.csv',
+        mimeType: 'text/csv',
+        bytes: Buffer.from(`${rows}key,xoxb-2468013579-1357924680-abcdefABCDEF\n`),
+      });
+      expect(redacted.file?.bytes.toString()).toBe(`${rows}key,[redacted slack token]\n`);
     } finally {
       await rm(outDir, { recursive: true, force: true });
     }
@@ -123,12 +141,12 @@ describe('profileIsolated', () => {
 });
 
 /**
- * Transpiles `entry` and every module it imports relatively (the worker is among them) from `rootDir` into
+ * Transpiles `entries` and every module they import relatively (the worker is among them) from `rootDir` into
  * `outDir`, with the project's module settings.
  */
-async function compile(entry: string, rootDir: string, outDir: string): Promise<void> {
+async function compile(entries: string[], rootDir: string, outDir: string): Promise<void> {
   const seen = new Set<string>();
-  const queue = [entry];
+  const queue = [...entries];
   for (let file = queue.pop(); file; file = queue.pop()) {
     if (seen.has(file)) continue;
     seen.add(file);

@@ -197,24 +197,24 @@ describe('secret shapes', () => {
   });
 });
 
-describe('output files', () => {
+describe('output files', async () => {
   const csv = (text: string) => ({ fileName: 'report.csv', mimeType: 'text/csv', bytes: Buffer.from(text) });
 
-  it('redacts secrets inside a text file and says so', () => {
-    const { file, notice } = redactOutputFile(csv(`service,token\nslack,${SLACK_TOKEN}\n`));
-    expect(file.bytes.toString()).toBe('service,token\nslack,[redacted slack token]\n');
+  it('redacts secrets inside a text file and says so', async () => {
+    const { file, notice } = await redactOutputFile(csv(`service,token\nslack,${SLACK_TOKEN}\n`));
+    expect(file?.bytes.toString()).toBe('service,token\nslack,[redacted slack token]\n');
     expect(notice).toBe('🔒 Secrets in **report.csv** were redacted before posting.');
   });
 
-  it('keeps a clean text file byte for byte, BOM and Latin-1 included', () => {
+  it('keeps a clean text file byte for byte, BOM and Latin-1 included', async () => {
     const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('a,b\n1,2\n')]);
-    expect(redactOutputFile({ ...csv(''), bytes: bom }).file.bytes).toBe(bom);
+    expect((await redactOutputFile({ ...csv(''), bytes: bom })).file?.bytes).toBe(bom);
     const latin1 = Buffer.from('caf\xe9,1\n', 'latin1');
-    const redacted = redactOutputFile({
+    const redacted = await redactOutputFile({
       ...csv(''),
       bytes: Buffer.concat([latin1, Buffer.from(SLACK_TOKEN)]),
     });
-    expect(redacted.file.bytes).toEqual(Buffer.concat([latin1, Buffer.from('[redacted slack token]')]));
+    expect(redacted.file?.bytes).toEqual(Buffer.concat([latin1, Buffer.from('[redacted slack token]')]));
   });
 
   it.each([
@@ -225,29 +225,45 @@ describe('output files', () => {
     ['cfg.yaml', 'application/octet-stream'],
     ['run.log', 'application/octet-stream'],
     ['table.tsv', 'text/tab-separated-values'],
-  ])('treats %s as text', (fileName, mimeType) => {
-    const { file } = redactOutputFile({ fileName, mimeType, bytes: Buffer.from(`k: ${GITHUB_TOKEN}`) });
-    expect(file.bytes.toString()).toBe('k: [redacted github token]');
+  ])('treats %s as text', async (fileName, mimeType) => {
+    const { file } = await redactOutputFile({ fileName, mimeType, bytes: Buffer.from(`k: ${GITHUB_TOKEN}`) });
+    expect(file?.bytes.toString()).toBe('k: [redacted github token]');
   });
 
-  it('posts binary files as they are', () => {
+  it('posts binary files as they are', async () => {
     const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.from(SLACK_TOKEN)]);
-    const { file, notice } = redactOutputFile({ fileName: 'chart.png', mimeType: 'image/png', bytes: png });
-    expect(file.bytes).toBe(png);
+    const { file, notice } = await redactOutputFile({
+      fileName: 'chart.png',
+      mimeType: 'image/png',
+      bytes: png,
+    });
+    expect(file?.bytes).toBe(png);
     expect(notice).toBeUndefined();
   });
 
-  it('flags a text file too large to redact in memory instead of posting it silently', () => {
+  it('flags a text file too large to redact in memory instead of posting it silently', async () => {
     const big = Buffer.alloc(MAX_REDACTED_FILE_BYTES + 1, 'a');
-    const { file, notice } = redactOutputFile({ ...csv(''), bytes: big });
-    expect(file.bytes).toBe(big);
-    expect(notice).toBe('⚠️ **report.csv** is over 5 MB, so it was posted without checking it for secrets.');
+    const { file, notice } = await redactOutputFile({ ...csv(''), bytes: big });
+    expect(file?.bytes).toBe(big);
+    expect(notice).toBe('⚠️ **report.csv** is over 50 MB, so it was posted without checking it for secrets.');
   });
 
-  it('redacts and cleans the name of every output file, binary or not', () => {
+  it('redacts a file large enough to go to the worker thread, and leaves a clean one byte for byte', async () => {
+    const rows = 'region,revenue\nnorth,120\n'.repeat(40_000);
+    const clean = Buffer.from(rows);
+    expect(clean.length).toBeGreaterThan(512 * 1024);
+    expect((await redactOutputFile({ ...csv(''), bytes: clean })).file?.bytes).toBe(clean);
+    const secret = Buffer.from(`${rows}api,${SLACK_TOKEN}\n${rows}`);
+    const { file, notice } = await redactOutputFile({ ...csv(''), bytes: secret });
+    expect(file?.bytes.toString()).toBe(`${rows}api,[redacted slack token]\n${rows}`);
+    expect(notice).toBe('🔒 Secrets in **report.csv** were redacted before posting.');
+  });
+
+  it('redacts and cleans the name of every output file, binary or not', async () => {
     const name = `${SLACK_TOKEN}_\u202Egnp.exe`;
     expect(
-      redactOutputFile({ fileName: name, mimeType: 'image/png', bytes: Buffer.alloc(1) }).file.fileName,
+      (await redactOutputFile({ fileName: name, mimeType: 'image/png', bytes: Buffer.alloc(1) })).file
+        ?.fileName,
     ).toBe('[redacted slack token]_gnp.exe');
     // An invisible character inside the token does not hide it from the patterns.
     expect(slackFileName(`xoxb-2468\u200F013579-1357924680.csv`)).toBe('[redacted slack token].csv');

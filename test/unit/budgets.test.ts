@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { ThreadMessage } from '../../src/domain.js';
 import { accessRefusal, createBudgetCheck, utcDay, utcMonth } from '../../src/governance.js';
-import { containerMinutes, estimateCost, noTokens } from '../../src/pricing.js';
+import { estimateCost, noTokens } from '../../src/pricing.js';
 import { createStore, openDatabase, type Store } from '../../src/store/index.js';
 
 const PRICES = { inputPerMTok: 3, outputPerMTok: 15, containerPerHour: 0.05 };
@@ -23,13 +23,6 @@ describe('cost arithmetic', () => {
       0.4 * 3.75 + 0.6 * 6,
       9,
     );
-  });
-
-  it('bills container time at the 5-minute minimum per question that ran code, and none otherwise', () => {
-    expect(containerMinutes(false)).toBe(0);
-    expect(containerMinutes(true)).toBe(5);
-    expect(estimateCost(PRICES, noTokens(), containerMinutes(true))).toBeCloseTo((5 / 60) * 0.05, 12);
-    expect(estimateCost({ ...PRICES, containerPerHour: 1.2 }, noTokens(), 5)).toBeCloseTo(0.1, 12);
   });
 });
 

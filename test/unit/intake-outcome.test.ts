@@ -27,7 +27,12 @@ function memoryReplier() {
     queued: async () => undefined,
     working: async () => undefined,
     done: async () => undefined,
-    progress: async () => ({ ts: undefined, step: () => undefined, finish: async () => undefined }),
+    progress: async () => ({
+      ts: undefined,
+      step: () => undefined,
+      text: () => undefined,
+      finish: async () => 'none',
+    }),
     notice: async (_thread, text) => void said.push({ kind: 'notice', text }),
     failure: async (_msg, text) => void said.push({ kind: 'failure', text }),
     answer: async () => undefined,

@@ -98,6 +98,19 @@ describe('the notebook export', () => {
     expect(sources.join('\n')).toContain('The sandbox was restored here');
   });
 
+  it('says where a rerun on new data happened, and on which files', () => {
+    const rerun = turns.map((t) =>
+      t.steps.some((s) => s.run.input.includes('slack-analyst-restore.sh'))
+        ? { ...t, renames: [{ from: 'sales_dec.csv', to: 'sales.csv' }] }
+        : t,
+    );
+    const text = buildNotebook({ title: 't', inputFiles: ['sales.csv'], turns: rerun, outputs })
+      .cells.map((c) => c.source.join(''))
+      .join('\n');
+    expect(text).toContain('re-run here on new data (sales_dec.csv in place of sales.csv)');
+    expect(text).not.toContain('The sandbox was restored here');
+  });
+
   it('leaves failed runs out and says so', () => {
     expect(json).not.toContain('Traceback: boom');
     expect(sources.join('\n')).toContain('1 failed code run of this answer left out');

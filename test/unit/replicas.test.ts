@@ -24,7 +24,12 @@ const quietReplier: Replier = {
   queued: async () => undefined,
   working: async () => undefined,
   done: async () => undefined,
-  progress: async () => ({ ts: undefined, step: () => undefined, finish: async () => undefined }),
+  progress: async () => ({
+    ts: undefined,
+    step: () => undefined,
+    text: () => undefined,
+    finish: async () => 'none' as const,
+  }),
   notice: async () => undefined,
   failure: async () => undefined,
   answer: async () => undefined,

@@ -83,7 +83,9 @@ describe('render', () => {
   it('csv: a header, one line per group and the total, numbers that add up', () => {
     const report = summarise(sampleRows(), 'channel');
     const csv = render(report, 'channel', 'csv').trim().split('\n');
-    expect(csv[0]).toMatch(/^channel,questions,answered,failed,stopped,refused,over_budget,input_tokens,/);
+    expect(csv[0]).toMatch(
+      /^channel,questions,attempts,answered,failed,stopped,refused,over_budget,input_tokens,/,
+    );
     expect(csv).toHaveLength(1 + 4 + 1);
     const costAt = csv[0]!.split(',').indexOf('cost_usd');
     const body = csv.slice(1, -1).map((l) => Number(l.split(',')[costAt]));

@@ -103,7 +103,7 @@ describe('request shape for prompt caching', () => {
     ]);
   });
 
-  it('adds a 5m breakpoint on a continuation, after the 1h ones, and never more than 4', () => {
+  it("adds a breakpoint with the thread's TTL on a continuation (the next question reads it too), never more than 4", () => {
     const continuation: Anthropic.ContentBlockParam[] = [
       { type: 'text', text: 'Loading the file.' },
       { type: 'server_tool_use', id: 'srvtoolu_x', name: 'bash_code_execution', input: { command: 'ls' } },
@@ -113,7 +113,11 @@ describe('request shape for prompt caching', () => {
     const req = buildRequest(base({ history, continuation }));
     const found = breakpoints(req);
     expect(found.length).toBeLessThanOrEqual(4);
-    expect(found.map((f) => f.ttl)).toEqual(['1h', '1h', '1h', '5m']);
+    expect(found.map((f) => f.ttl)).toEqual(['1h', '1h', '1h', '1h']);
+    // With PROMPT_CACHE_TTL=5m only the workspace-wide system prompt keeps 1h (it comes first, as the API requires).
+    expect(breakpoints(buildRequest(base({ history, continuation, cache: '5m' }))).map((f) => f.ttl)).toEqual(
+      ['1h', '5m', '5m', '5m'],
+    );
     // A thinking block cannot carry cache_control: the mark goes on the block before it.
     expect(found.at(-1)?.at).toBe(`messages[${history.length + 1}][1]`);
   });

@@ -40,7 +40,11 @@ const replier: Replier = {
   progress: async () => ({
     ts: '1700000000.000200',
     step: () => undefined,
-    finish: async (outcome) => void finished.push(outcome),
+    text: () => undefined,
+    finish: async (outcome) => {
+      finished.push(outcome);
+      return 'none';
+    },
   }),
   notice: async () => undefined,
   failure: async (_msg, text) => void failures.push(text),

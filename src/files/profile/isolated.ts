@@ -8,7 +8,7 @@
  * backtracking regular expression, and the result comes back by structured clone. The parsers stream the file
  * in bounded chunks, so the memory outside the V8 heap (Buffers) stays small without a separate limit.
  */
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { spawnWorker, workerEntry } from '../../worker-thread.js';
 import type { DataKind } from '../formats.js';
 import type { DataProfile } from './profile.js';
 import type { ProfileJob, WorkerMessage } from './worker.js';
@@ -30,18 +30,7 @@ export type ProfileResult =
 /** A worker whose code has not loaded by then is given up on (a loaded machine, or a broken install). */
 const STARTUP_LIMIT_MS = 30_000;
 
-// From the compiled dist/ the worker is plain JavaScript next to this file. From the TypeScript sources (tsx,
-// vitest) it is the .ts file, and the worker needs tsx's loader registered inside it first: on Node 20 a worker
-// ignores the parent's loader and an `--import` in its execArgv comes too late for its entry module.
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_ENTRY = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url);
-
-function spawnWorker(options: WorkerOptions): Worker {
-  if (!FROM_SOURCE) return new Worker(WORKER_ENTRY, options);
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const code = `import(${tsx}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_ENTRY.href)}); });`;
-  return new Worker(code, { ...options, eval: true });
-}
+const WORKER_ENTRY = workerEntry('worker', import.meta.url);
 
 /**
  * Profiles `path` as `kind` in a fresh worker. Resolves with the profile, or with a failure whose profile
@@ -59,7 +48,7 @@ export function profileIsolated(
     kind,
     ...(limits.maxRows === undefined ? {} : { maxRows: limits.maxRows }),
   };
-  const worker = spawnWorker({
+  const worker = spawnWorker(WORKER_ENTRY, {
     workerData: job,
     // The parser needs no secrets: the worker gets an empty environment, not a copy of the bot's.
     env: {},

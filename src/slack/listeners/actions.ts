@@ -1,12 +1,13 @@
 import type { App, BlockAction, BlockButtonAction, FeedbackButtonsAction } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import { parseMessageKey, threadKeyOf } from '../../domain.js';
+import { parseMessageKey, type ThreadMessage, threadKeyOf } from '../../domain.js';
 import type { Logger } from '../../log.js';
-import { FEEDBACK } from '../../text/wording.js';
+import { FEEDBACK, FOLLOW_UPS } from '../../text/wording.js';
 import { ACTIONS, button, parseFeedback } from '../actions.js';
 import type { AdminCheck } from '../admins.js';
 import { slackErrorCode } from '../errors.js';
+import { askFollowUp, FOLLOW_UP_ACTION } from '../followups.js';
 
 export interface ActionDeps {
   /** Stops a running message here or, through the database, on the replica running it. */
@@ -15,6 +16,10 @@ export interface ActionDeps {
   /** Who asked the message a button acts on (from the inbox); undefined for a message the bot does not have. */
   askerOf: (channelId: string, messageTs: string) => Promise<string | undefined>;
   isAdmin: AdminCheck;
+  /** Takes a question into the thread's queue, exactly as a typed message (intake.receive). */
+  receive: (msg: ThreadMessage) => Promise<boolean>;
+  /** The access rules for a clicked question before it is posted (intake.screen); a refusal is audited. */
+  screen: (msg: ThreadMessage) => Promise<{ text: string } | null>;
   /** Stores a 👍/👎 on an answer; the person's latest click wins. */
   rate: (f: { turnId: string; userId: string; rating: 'up' | 'down'; threadKey: string }) => Promise<void>;
   log: Logger;
@@ -118,6 +123,41 @@ export function registerActions(app: App, deps: ActionDeps): void {
         { type: 'actions', elements: [button(ACTIONS.retry, 'Retry', click.messageKey, 'primary')] },
       ]);
     } else await ephemeral(client, deps.log, body, key, FEEDBACK[click.rating]);
+  });
+
+  // A suggested follow-up: asked in the thread as the person who clicked, whoever that is; intake applies the
+  // same access rules and budgets as to a typed question (and says so in the thread when it refuses).
+  app.action<BlockButtonAction>(FOLLOW_UP_ACTION, async ({ ack, action, body, client }) => {
+    await ack();
+    const channelId = body.channel?.id;
+    const teamId = body.team?.id ?? body.user.team_id;
+    const threadTs = body.message?.thread_ts ?? body.message?.ts;
+    const question = action.value?.trim() ?? '';
+    if (!channelId || !teamId || !threadTs || question === '') return;
+    const click = {
+      teamId,
+      channelId,
+      threadTs,
+      userId: body.user.id,
+      userTeamId: body.user.team_id,
+      actionTs: action.action_ts,
+      question,
+    };
+    const tellClicker = (text: string) =>
+      client.chat
+        .postEphemeral({ channel: channelId, user: body.user.id, thread_ts: threadTs, text })
+        .catch((e: unknown) => deps.log.warn({ code: slackErrorCode(e) }, 'could not post ephemeral'));
+    // HTTP mode holds Slack's response until the listener returns: the post and the inbox write run after it.
+    void askFollowUp(client, click, deps).then(
+      async (result) => {
+        if ('refused' in result) await tellClicker(result.refused);
+        else deps.log.info({ taken: result.taken, user: body.user.id }, 'follow-up asked from a button');
+      },
+      async (err: unknown) => {
+        deps.log.error({ err, code: slackErrorCode(err), action: 'follow_up' }, 'could not ask a follow-up');
+        await tellClicker(FOLLOW_UPS.failed);
+      },
+    );
   });
 }
 

@@ -32,6 +32,10 @@ export type ScriptedReply =
       cutAfterEvents?: number;
       /** Send N SSE events, then never finish until the client goes away (counted in `abortedStreams`). */
       hangAfterEvents?: number;
+      /** Stream text in deltas of this many characters (default: each text block in 3 deltas). */
+      textDeltaChars?: number;
+      /** Wait this long after each text delta, as a model writing at a human-visible pace. */
+      textDeltaDelayMs?: number;
     }
   | {
       kind: 'error';
@@ -341,7 +345,9 @@ class FakeAnthropicServer implements FakeAnthropic {
     this.#prompts.set(message.id, prompt);
     this.#responses.push(message);
     if (body.stream) {
-      const events = streamEvents(message).map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+      const events = streamEvents(message, reply.textDeltaChars).map(
+        (e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`,
+      );
       await deliver(res, state, reply, 'text/event-stream; charset=utf-8', events);
     } else {
       await deliver(res, state, reply, 'application/json', [JSON.stringify(message)]);
@@ -678,7 +684,10 @@ class PromptCache {
  * does yields `message` again: message_start carries the full usage except output_tokens, which
  * message_delta completes together with stop_reason and the container.
  */
-function streamEvents(message: Anthropic.Message): Anthropic.RawMessageStreamEvent[] {
+function streamEvents(
+  message: Anthropic.Message,
+  textDeltaChars?: number,
+): Anthropic.RawMessageStreamEvent[] {
   const { usage } = message;
   const events: Anthropic.RawMessageStreamEvent[] = [
     {
@@ -695,7 +704,7 @@ function streamEvents(message: Anthropic.Message): Anthropic.RawMessageStreamEve
     },
   ];
   message.content.forEach((block, index) => {
-    events.push(...contentBlockEvents(block, index));
+    events.push(...contentBlockEvents(block, index, textDeltaChars));
   });
   events.push(
     {
@@ -720,7 +729,11 @@ function streamEvents(message: Anthropic.Message): Anthropic.RawMessageStreamEve
   return events;
 }
 
-function contentBlockEvents(block: Anthropic.ContentBlock, index: number): Anthropic.RawMessageStreamEvent[] {
+function contentBlockEvents(
+  block: Anthropic.ContentBlock,
+  index: number,
+  textDeltaChars?: number,
+): Anthropic.RawMessageStreamEvent[] {
   let start: Anthropic.ContentBlock = block;
   let deltas: Anthropic.RawContentBlockDelta[] = [];
   switch (block.type) {
@@ -729,7 +742,9 @@ function contentBlockEvents(block: Anthropic.ContentBlock, index: number): Anthr
       // Citations arrive as citations_delta events that the SDK appends to a null/empty list.
       start = { ...block, text: '', citations: citations.length > 0 ? null : block.citations };
       deltas = [
-        ...splitIntoPieces(block.text).map((text): Anthropic.TextDelta => ({ type: 'text_delta', text })),
+        ...(textDeltaChars ? piecesOf(block.text, textDeltaChars) : splitIntoPieces(block.text)).map(
+          (text): Anthropic.TextDelta => ({ type: 'text_delta', text }),
+        ),
         ...citations.map((citation): Anthropic.CitationsDelta => ({ type: 'citations_delta', citation })),
       ];
       break;
@@ -761,13 +776,17 @@ function contentBlockEvents(block: Anthropic.ContentBlock, index: number): Anthr
   ];
 }
 
-/** Splits text into up to `count` non-empty pieces, never inside a surrogate pair. */
-function splitIntoPieces(text: string, count = 3): string[] {
+/** Splits text into pieces of `size` characters (the last may be shorter), never inside a surrogate pair. */
+function piecesOf(text: string, size: number): string[] {
   const chars = Array.from(text);
-  const size = Math.ceil(chars.length / count);
   const pieces: string[] = [];
   for (let i = 0; i < chars.length; i += size) pieces.push(chars.slice(i, i + size).join(''));
   return pieces;
+}
+
+/** Splits text into up to `count` non-empty pieces, never inside a surrogate pair. */
+function splitIntoPieces(text: string, count = 3): string[] {
+  return piecesOf(text, Math.ceil(Array.from(text).length / count));
 }
 
 /** Sends `chunks` (SSE events, or one JSON body) honouring the reply's delay/cut/hang script. */
@@ -785,6 +804,9 @@ async function deliver(
   for (const chunk of chunks.slice(0, limit)) {
     // Wait for each write to reach the socket so a following cut cannot swallow it.
     await Promise.race([new Promise<void>((resolve) => res.write(chunk, () => resolve())), state.closed]);
+    if (state.isClosed) return;
+    if (reply.textDeltaDelayMs && chunk.includes('"type":"text_delta"'))
+      await delay(reply.textDeltaDelayMs, state.closed);
     if (state.isClosed) return;
   }
   if (reply.cutAfterEvents !== undefined) {

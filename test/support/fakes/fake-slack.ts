@@ -45,6 +45,8 @@ export interface PostedMessage {
   streaming?: boolean;
   /** Set when the user pressed Slack's own stop on the stream: further appends and stops get `stopped_by_user`. */
   stoppedByUser?: boolean;
+  /** ms; when chat.startStream created it (Slack ends a stream after about five minutes). */
+  streamStartedAt?: number;
 }
 
 export interface HostedFileOptions {
@@ -141,12 +143,25 @@ export interface FakeSlack {
    * chat.appendStream/stopStream on it fails with `stopped_by_user` (documented error of those methods).
    */
   stopStreamAsUser(channel: string, ts: string): void;
+  /**
+   * Slack ends a streamed message about five minutes after it started: later appends and stops get
+   * `message_not_in_streaming_state`. Tests shorten it.
+   */
+  streamMaxAgeMs: number;
   /** Block types this workspace refuses with `invalid_blocks` (a client or plan without them). */
   unsupportedBlockTypes: Set<string>;
   close(): Promise<void>;
 }
 
 const DEFAULT_BOT_TOKEN = 'xoxb-test-token';
+/** markdown_text per chat.startStream / appendStream / stopStream call (Slack's documented limit). */
+const MAX_STREAM_TEXT_PER_CALL = 12_000;
+/** Calls per minute of Slack's rate tiers for the stream methods (startStream/stopStream Tier 2, appendStream Tier 4). */
+const STREAM_RATE_LIMITS: Record<string, number> = {
+  'chat.startStream': 20,
+  'chat.stopStream': 20,
+  'chat.appendStream': 100,
+};
 // IDs used consistently across test/fixtures/slack.
 const BOT_USER_ID = 'U08CSVBOT9K';
 const BOT_ID = 'B08CSVBOTQ2';
@@ -172,6 +187,10 @@ const MAX_TEXT = 40_000;
 const MAX_DATA_TABLE_ROWS = 101;
 const MAX_DATA_TABLE_COLUMNS = 20;
 const MAX_DATA_TABLE_CHARS = 10_000;
+// data_visualization (https://docs.slack.dev/reference/block-kit/blocks/data-visualization-block): title ≤ 50
+// characters; pie: 1–6 segments, label ≤ 20, value > 0; bar/line/area: 1–6 uniquely named series (name ≤ 20), each
+// 1–20 data points (label ≤ 20) whose labels are the axis_config categories; axis titles ≤ 50.
+const CHART = { maxTitle: 50, maxLabel: 20, maxAxisTitle: 50, maxSeries: 6, maxPoints: 20, maxSegments: 6 };
 // context_actions (@slack/types ContextActionsBlock): at most 5 elements, feedback_buttons or icon_button.
 const MAX_CONTEXT_ACTIONS = 5;
 
@@ -352,10 +371,32 @@ export async function startFakeSlack(
     return true;
   }
 
+  /** Accepted calls of each rate-limited method in the last minute, oldest first. */
+  const recentCalls = new Map<string, number[]>();
+  /**
+   * Slack's per-method, per-workspace rate tiers, for the stream methods: over the limit, HTTP 429 with
+   * Retry-After (seconds until the oldest call of the last minute leaves the window) and `ratelimited`.
+   */
+  function rateLimited(method: string, res: ServerResponse): boolean {
+    const perMinute = STREAM_RATE_LIMITS[method];
+    if (perMinute === undefined) return false;
+    const now = Date.now();
+    const recent = (recentCalls.get(method) ?? []).filter((at) => now - at < 60_000);
+    recentCalls.set(method, recent);
+    if (recent.length < perMinute) {
+      recent.push(now);
+      return false;
+    }
+    const retryAfter = Math.max(1, Math.ceil((recent[0]! + 60_000 - now) / 1000));
+    sendJson(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(retryAfter) });
+    return true;
+  }
+
   async function handleApi(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
     const { fields } = await parseBody(req);
     calls.push({ method, params: fields, headers: { ...req.headers }, at: Date.now() });
     if (replyScripted(method, res)) return;
+    if (rateLimited(method, res)) return;
     // The WebClient sends the token as a Bearer header; Slack also accepts it as a form field.
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? str(fields, 'token');
     let reply: Reply;
@@ -492,12 +533,23 @@ export async function startFakeSlack(
     };
   }
 
+  /** Still streaming: not stopped, and younger than Slack's stream age limit (which ends it). */
+  function isStreaming(message: PostedMessage): boolean {
+    if (message.streaming && Date.now() - (message.streamStartedAt ?? 0) >= fake.streamMaxAgeMs)
+      message.streaming = false;
+    return message.streaming === true;
+  }
+
   function appendStreamText(message: PostedMessage, p: Params): Reply | undefined {
     const { chunks } = p;
     if (chunks !== undefined && !Array.isArray(chunks)) return fail('invalid_chunks');
     // Only markdown_text chunks add text; task/plan updates are display-only and not modelled.
-    const texts = [str(p, 'markdown_text'), ...(chunks ?? []).map(markdownChunkText)];
-    message.text = (message.text ?? '') + texts.filter((t) => t !== undefined).join('');
+    const text = [str(p, 'markdown_text'), ...(chunks ?? []).map(markdownChunkText)]
+      .filter((t) => t !== undefined)
+      .join('');
+    // markdown_text is documented as at most 12,000 characters per call; Slack's error for a long text.
+    if (text.length > MAX_STREAM_TEXT_PER_CALL) return fail('msg_too_long');
+    message.text = (message.text ?? '') + text;
     return undefined;
   }
 
@@ -563,6 +615,7 @@ export async function startFakeSlack(
     'chat.startStream': (p) => {
       const missing = missingParams(p, 'channel', 'thread_ts');
       if (missing) return missing;
+      if (p.markdown_text === undefined && p.chunks === undefined) return fail('invalid_arguments');
       const channel = str(p, 'channel') ?? '';
       // Required when streaming to channels; DMs (D…) may omit them.
       if (!channel.startsWith('D')) {
@@ -576,6 +629,7 @@ export async function startFakeSlack(
         thread_ts: str(p, 'thread_ts') ?? '',
         text: '',
         streaming: true,
+        streamStartedAt: Date.now(),
       };
       const error = appendStreamText(message, p);
       if (error) return error;
@@ -584,10 +638,12 @@ export async function startFakeSlack(
     },
 
     'chat.appendStream': (p) => {
+      // "Either markdown_text or chunks is required."
+      if (p.markdown_text === undefined && p.chunks === undefined) return fail('invalid_arguments');
       const message = findMessage(str(p, 'channel'), str(p, 'ts'));
       if (message === undefined) return fail('message_not_found');
       if (message.stoppedByUser) return fail('stopped_by_user');
-      if (!message.streaming) return fail('message_not_in_streaming_state');
+      if (!isStreaming(message)) return fail('message_not_in_streaming_state');
       return appendStreamText(message, p) ?? { ok: true, channel: message.channel, ts: message.ts };
     },
 
@@ -595,7 +651,7 @@ export async function startFakeSlack(
       const message = findMessage(str(p, 'channel'), str(p, 'ts'));
       if (message === undefined) return fail('message_not_found');
       if (message.stoppedByUser) return fail('stopped_by_user');
-      if (!message.streaming) return fail('message_not_in_streaming_state');
+      if (!isStreaming(message)) return fail('message_not_in_streaming_state');
       const blocks = checkBlocks(p.blocks, unsupportedBlockTypes);
       if (blocks !== undefined && !Array.isArray(blocks)) return blocks;
       const error = appendStreamText(message, p);
@@ -734,7 +790,7 @@ export async function startFakeSlack(
     },
   };
 
-  return {
+  const fake: FakeSlack = {
     url,
     apiUrl: `${url}/api/`,
     botToken,
@@ -783,6 +839,7 @@ export async function startFakeSlack(
       });
     },
     unsupportedBlockTypes,
+    streamMaxAgeMs: 5 * 60_000,
     stopStreamAsUser(channel, ts) {
       const message = findMessage(channel, ts);
       if (!message?.streaming) throw new Error(`no streaming message ${channel} ${ts}`);
@@ -798,6 +855,7 @@ export async function startFakeSlack(
       await Promise.all([closeServer(server), closeServer(foreignServer)]);
     },
   };
+  return fake;
 }
 
 const MIME_TYPES: Record<string, string> = {
@@ -916,6 +974,7 @@ function checkBlocks(blocks: unknown, unsupported: ReadonlySet<string>): unknown
     if (b.type === 'markdown') tooLong(b.text, MAX_MARKDOWN_BLOCK_TEXT, `${at}/text`);
     if (b.type === 'data_table') tableChars += checkDataTable(block as Params, at, problems);
     if (b.type === 'context_actions') checkContextActions(block as Params, at, problems);
+    if (b.type === 'data_visualization') checkDataVisualization(block as Params, at, problems);
   });
   if (tableChars > MAX_DATA_TABLE_CHARS)
     problems.push(
@@ -977,6 +1036,62 @@ function checkDataTable(b: Params, at: string, problems: string[]): number {
       `[ERROR] table cells must be less than ${MAX_DATA_TABLE_CHARS + 1} characters [json-pointer:${at}/rows]`,
     );
   return chars;
+}
+
+/** Checks one data_visualization block against the documented shape and limits. */
+function checkDataVisualization(b: Params, at: string, problems: string[]): void {
+  const problem = (what: string, pointer: string): void => {
+    problems.push(`[ERROR] ${what} [json-pointer:${at}${pointer}]`);
+  };
+  const text = (value: unknown, max: number, pointer: string): void => {
+    if (typeof value !== 'string' || value.length < 1) problem('must be a non-empty string', pointer);
+    else if (value.length > max) problem(`must be less than ${max + 1} characters`, pointer);
+  };
+  const items = (value: unknown, max: number, pointer: string): unknown[] => {
+    if (!Array.isArray(value) || value.length < 1 || value.length > max) {
+      problem(`must have between 1 and ${max} items`, pointer);
+      return [];
+    }
+    return value;
+  };
+  text(b.title, CHART.maxTitle, '/title');
+  const chart = (b.chart ?? {}) as Params;
+  if (chart.type === 'pie') {
+    items(chart.segments, CHART.maxSegments, '/chart/segments').forEach((seg, i) => {
+      const { label, value } = (seg ?? {}) as Params;
+      text(label, CHART.maxLabel, `/chart/segments/${i}/label`);
+      if (typeof value !== 'number' || !(value > 0))
+        problem('must be a number above 0', `/chart/segments/${i}/value`);
+    });
+    return;
+  }
+  if (chart.type !== 'bar' && chart.type !== 'line' && chart.type !== 'area') {
+    problem('must be one of pie, bar, area, line', '/chart/type');
+    return;
+  }
+  const axis = (chart.axis_config ?? {}) as Params;
+  const categories = items(axis.categories, CHART.maxPoints, '/chart/axis_config/categories');
+  categories.forEach((c, i) => {
+    text(c, CHART.maxLabel, `/chart/axis_config/categories/${i}`);
+  });
+  for (const key of ['x_label', 'y_label'])
+    if (axis[key] !== undefined) text(axis[key], CHART.maxAxisTitle, `/chart/axis_config/${key}`);
+  const names = new Set<unknown>();
+  items(chart.series, CHART.maxSeries, '/chart/series').forEach((raw, i) => {
+    const series = (raw ?? {}) as Params;
+    text(series.name, CHART.maxLabel, `/chart/series/${i}/name`);
+    if (names.has(series.name)) problem('series names must be unique', `/chart/series/${i}/name`);
+    names.add(series.name);
+    const data = items(series.data, CHART.maxPoints, `/chart/series/${i}/data`);
+    data.forEach((point, j) => {
+      const { label, value } = (point ?? {}) as Params;
+      text(label, CHART.maxLabel, `/chart/series/${i}/data/${j}/label`);
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        problem('must be a number', `/chart/series/${i}/data/${j}/value`);
+      if (!categories.includes(label))
+        problem('label must be one of the categories', `/chart/series/${i}/data/${j}/label`);
+    });
+  });
 }
 
 /** Checks one context_actions block: up to 5 feedback_buttons / icon_button elements, feedback buttons whole. */

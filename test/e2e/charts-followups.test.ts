@@ -261,7 +261,7 @@ describe('suggested follow-ups', () => {
     expect(text).toContain('March and April.');
     // The clicker is the asker of record (Retry and Stop follow them).
     const asked = h.thread(ts).find((m) => m.text?.includes('asked: Which months'))!;
-    expect(h.bot.store.inbox.asker(CHANNEL, asked.ts)).toBe(OTHER_HUMAN);
+    expect(await h.bot.store.inbox.asker(CHANNEL, asked.ts)).toBe(OTHER_HUMAN);
   });
 
   it('is refused for someone outside ALLOWED_USERS: Claude is not asked, only the clicker is told why', async () => {

@@ -3,7 +3,8 @@
  * this one run, on loopback only. Absolute numbers are machine-specific and are printed, never stored.
  *
  *   npm run bench                 # all four
- *   npm run bench -- ack inbox    # a selection: ack, transfer, inbox, profile, cost
+ *   npm run bench -- ack inbox    # a selection: ack, transfer, inbox, profile, cost, replicas
+ *   npm run bench -- replicas     # only when named: ~2 min, and it needs the PostgreSQL server binaries
  *
  * See bench/README.md for what each benchmark measures and how to read the ratios.
  */
@@ -13,6 +14,7 @@ import { type AckLatencyResult, runAckLatency } from './ack-latency.js';
 import { type AckUnderProfileResult, runAckUnderProfile } from './ack-under-profile.js';
 import { type CostResult, runCost, sameInput } from './cost.js';
 import { type InboxThroughputResult, runInboxThroughput } from './inbox-throughput.js';
+import { type ReplicasResult, runReplicas } from './replicas.js';
 import { fmtMb, fmtMs, fmtRatio, fmtUs, table } from './stats.js';
 import { runTransfer, type TransferResult } from './transfer.js';
 
@@ -20,9 +22,10 @@ import { runTransfer, type TransferResult } from './transfer.js';
 const ACK = { warmupRounds: 30, rounds: 300 };
 const TRANSFER = { megabytes: 100, runsPerMode: 3 };
 const INBOX = { warmup: 500, rounds: 7, perRound: 2_000, fullPerRound: 200 };
+const REPLICAS = { threads: 200, answerMs: 2_000, perReplica: 8 };
 const PROFILE = { megabytes: 450, warmupEvents: 30, events: 200, profileTimeoutSeconds: 120 };
 
-const BENCHMARKS = ['ack', 'transfer', 'inbox', 'profile', 'cost'] as const;
+const BENCHMARKS = ['ack', 'transfer', 'inbox', 'profile', 'cost', 'replicas'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const requested = process.argv.slice(2);
@@ -32,7 +35,8 @@ for (const name of requested) {
     process.exit(2);
   }
 }
-const selected = (name: Benchmark) => requested.length === 0 || requested.includes(name);
+const selected = (name: Benchmark) =>
+  requested.length === 0 ? name !== 'replicas' : requested.includes(name);
 
 const started = performance.now();
 console.log(
@@ -45,6 +49,7 @@ let transfer: TransferResult | undefined;
 let inbox: InboxThroughputResult | undefined;
 let profile: AckUnderProfileResult | undefined;
 let cost: CostResult | undefined;
+let replicas: ReplicasResult | undefined;
 
 if (selected('ack')) {
   console.error(
@@ -71,6 +76,14 @@ if (selected('profile')) {
 if (selected('cost')) {
   console.error('\n[5/5] prompt caching: one thread per PROMPT_CACHE_TTL (off, 5m, 1h), 8 and 20 questions');
   cost = await runCost();
+}
+
+if (selected('replicas')) {
+  console.error(
+    `\n[6/6] replicas: ${REPLICAS.threads} threads, Claude ${REPLICAS.answerMs / 1000} s per answer, ` +
+      `${REPLICAS.perReplica} turns per replica: 1 vs 3 replicas on PostgreSQL, 1 on SQLite`,
+  );
+  replicas = await runReplicas(REPLICAS);
 }
 
 const rows: string[][] = [];
@@ -193,6 +206,47 @@ if (cost) {
         `${sameInput(runs) ? '' : ' (WARNING: the runs sent different amounts of input)'}`,
     );
   }
+}
+
+if (replicas) {
+  const { pg1, pg3, sqlite1, opts } = replicas;
+  const label = `replicas (${opts.threads} threads, ${opts.answerMs / 1000} s answers, ${opts.perReplica}/replica)`;
+  const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  rows.push(
+    [
+      label,
+      'wall time',
+      `3 replicas PG ${secs(pg3.wallMs)}`,
+      `1 replica PG ${secs(pg1.wallMs)}`,
+      fmtRatio(pg3.wallMs / pg1.wallMs),
+    ],
+    [
+      '',
+      'wall time',
+      `1 replica PG ${secs(pg1.wallMs)}`,
+      `1 replica SQLite ${secs(sqlite1.wallMs)}`,
+      fmtRatio(pg1.wallMs / sqlite1.wallMs),
+    ],
+    [
+      '',
+      'ack p99',
+      `3 replicas PG ${fmtMs(pg3.ackP99)}`,
+      `1 replica PG ${fmtMs(pg1.ackP99)}`,
+      fmtRatio(pg3.ackP99 / pg1.ackP99),
+    ],
+    [
+      '',
+      'ack p99',
+      `1 replica PG ${fmtMs(pg1.ackP99)}`,
+      `1 replica SQLite ${fmtMs(sqlite1.ackP99)}`,
+      fmtRatio(pg1.ackP99 / sqlite1.ackP99),
+    ],
+  );
+  summaries.push(
+    `replicas: wall time 3 replicas ${secs(pg3.wallMs)} vs 1 replica ${secs(pg1.wallMs)} on PostgreSQL → ` +
+      `${fmtRatio(pg3.wallMs / pg1.wallMs)} (goal ≤ 0.4×); 1 replica on SQLite ${secs(sqlite1.wallMs)}; ack p50/p99 ` +
+      `${[pg3, pg1, sqlite1].map((r) => `${r.label} ${fmtMs(r.ackP50)}/${fmtMs(r.ackP99)}`).join(', ')}`,
+  );
 }
 
 console.log(`\n${table(['benchmark', 'measure', 'A', 'B', 'A/B'], rows)}\n`);

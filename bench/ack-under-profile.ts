@@ -153,7 +153,7 @@ export async function runAckUnderProfile(opts: AckUnderProfileOptions): Promise<
     const profileOutlasted = profiling();
     note(`ack under profile: ${loaded.length} events measured while profiling; stopping it`);
     // The Stop button's path: the turn's signal terminates the profiling worker.
-    bot.intake.stop(messageKeyValue({ channelId: upload.event.channel, messageTs: upload.event.ts }));
+    await bot.intake.stop(messageKeyValue({ channelId: upload.event.channel, messageTs: upload.event.ts }));
     await bot.worker.drain();
     const after = await phase(opts.events);
     return {

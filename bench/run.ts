@@ -2,8 +2,9 @@
  * `npm run bench`: the performance figures of slack-analyst, each a ratio of two things measured side by side in
  * this one run, on loopback only. Absolute numbers are machine-specific and are printed, never stored.
  *
- *   npm run bench                 # all of them
- *   npm run bench -- ack inbox    # a selection: ack, transfer, inbox, profile, cost, redact
+ *   npm run bench                 # all of them but replicas
+ *   npm run bench -- ack inbox    # a selection: ack, transfer, inbox, profile, cost, redact, replicas
+ *   npm run bench -- replicas     # only when named: ~2 min, and it needs the PostgreSQL server binaries
  *
  * See bench/README.md for what each benchmark measures and how to read the ratios.
  */
@@ -14,6 +15,7 @@ import { type AckUnderProfileResult, runAckUnderProfile } from './ack-under-prof
 import { type CostResult, costReport, runCost } from './cost.js';
 import { type InboxThroughputResult, runInboxThroughput } from './inbox-throughput.js';
 import { type RedactionResult, runRedaction } from './redaction.js';
+import { type ReplicasResult, runReplicas } from './replicas.js';
 import { fmtMb, fmtMs, fmtRatio, fmtUs, table } from './stats.js';
 import { runTransfer, type TransferResult } from './transfer.js';
 
@@ -21,10 +23,11 @@ import { runTransfer, type TransferResult } from './transfer.js';
 const ACK = { warmupRounds: 30, rounds: 300 };
 const TRANSFER = { megabytes: 100, runsPerMode: 3 };
 const INBOX = { warmup: 500, rounds: 7, perRound: 2_000, fullPerRound: 200 };
+const REPLICAS = { threads: 200, answerMs: 2_000, perReplica: 8 };
 const PROFILE = { megabytes: 450, warmupEvents: 30, events: 200, profileTimeoutSeconds: 120 };
 const REDACT = { megabytes: 5, runs: 5 };
 
-const BENCHMARKS = ['ack', 'transfer', 'inbox', 'profile', 'cost', 'redact'] as const;
+const BENCHMARKS = ['ack', 'transfer', 'inbox', 'profile', 'cost', 'redact', 'replicas'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const requested = process.argv.slice(2);
@@ -34,7 +37,8 @@ for (const name of requested) {
     process.exit(2);
   }
 }
-const selected = (name: Benchmark) => requested.length === 0 || requested.includes(name);
+const selected = (name: Benchmark) =>
+  requested.length === 0 ? name !== 'replicas' : requested.includes(name);
 
 const started = performance.now();
 console.log(
@@ -48,6 +52,7 @@ let inbox: InboxThroughputResult | undefined;
 let profile: AckUnderProfileResult | undefined;
 let cost: CostResult | undefined;
 let redaction: RedactionResult | undefined;
+let replicas: ReplicasResult | undefined;
 
 if (selected('ack')) {
   console.error(
@@ -80,6 +85,14 @@ if (selected('redact')) {
     `\n[redact] output redaction: a ${REDACT.megabytes} MB CSV, ${REDACT.runs} runs on the event loop and in the worker`,
   );
   redaction = await runRedaction(REDACT);
+}
+
+if (selected('replicas')) {
+  console.error(
+    `\n[replicas] ${REPLICAS.threads} threads, Claude ${REPLICAS.answerMs / 1000} s per answer, ` +
+      `${REPLICAS.perReplica} turns per replica: 1 vs 3 replicas on PostgreSQL, 1 on SQLite`,
+  );
+  replicas = await runReplicas(REPLICAS);
 }
 
 const rows: string[][] = [];
@@ -208,6 +221,47 @@ if (redaction) {
     `output redaction (${fmtMb(redaction.sizeBytes)} CSV with tokens): the event loop is held ${fmtMs(i.stallMs)} when ` +
       `redacting on it vs ${fmtMs(w.stallMs)} with the worker thread → ${fmtRatio(i.stallMs / w.stallMs)}; ` +
       `wall time ${fmtMs(i.wallMs)} vs ${fmtMs(w.wallMs)} (the worker adds its start-up)`,
+  );
+}
+
+if (replicas) {
+  const { pg1, pg3, sqlite1, opts } = replicas;
+  const label = `replicas (${opts.threads} threads, ${opts.answerMs / 1000} s answers, ${opts.perReplica}/replica)`;
+  const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  rows.push(
+    [
+      label,
+      'wall time',
+      `3 replicas PG ${secs(pg3.wallMs)}`,
+      `1 replica PG ${secs(pg1.wallMs)}`,
+      fmtRatio(pg3.wallMs / pg1.wallMs),
+    ],
+    [
+      '',
+      'wall time',
+      `1 replica PG ${secs(pg1.wallMs)}`,
+      `1 replica SQLite ${secs(sqlite1.wallMs)}`,
+      fmtRatio(pg1.wallMs / sqlite1.wallMs),
+    ],
+    [
+      '',
+      'ack p99',
+      `3 replicas PG ${fmtMs(pg3.ackP99)}`,
+      `1 replica PG ${fmtMs(pg1.ackP99)}`,
+      fmtRatio(pg3.ackP99 / pg1.ackP99),
+    ],
+    [
+      '',
+      'ack p99',
+      `1 replica PG ${fmtMs(pg1.ackP99)}`,
+      `1 replica SQLite ${fmtMs(sqlite1.ackP99)}`,
+      fmtRatio(pg1.ackP99 / sqlite1.ackP99),
+    ],
+  );
+  summaries.push(
+    `replicas: wall time 3 replicas ${secs(pg3.wallMs)} vs 1 replica ${secs(pg1.wallMs)} on PostgreSQL → ` +
+      `${fmtRatio(pg3.wallMs / pg1.wallMs)} (goal ≤ 0.4×); 1 replica on SQLite ${secs(sqlite1.wallMs)}; ack p50/p99 ` +
+      `${[pg3, pg1, sqlite1].map((r) => `${r.label} ${fmtMs(r.ackP50)}/${fmtMs(r.ackP99)}`).join(', ')}`,
   );
 }
 

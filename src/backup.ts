@@ -16,6 +16,12 @@ function defaultDestination(source: string): string {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   if (existsSync('.env')) process.loadEnvFile('.env');
+  if (process.env.DATABASE_URL) {
+    process.stderr.write(
+      'backup: DATABASE_URL is PostgreSQL; back it up with pg_dump (see README, Deploy)\n',
+    );
+    process.exit(2);
+  }
   const source = process.env.DATABASE_PATH || DEFAULT_DATABASE_PATH;
   const destination = process.argv[2] ?? defaultDestination(source);
   backupDatabase(source, destination).then(

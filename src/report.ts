@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DATABASE_PATH } from './config.js';
 import type { AuditEntry } from './ports.js';
-import { createStore, openDatabase } from './store/index.js';
+import { openStore } from './store/index.js';
 
 export const GROUPINGS = ['user', 'channel', 'day'] as const;
 export const FORMATS = ['table', 'csv', 'json'] as const;
@@ -208,9 +208,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   try {
     if (existsSync('.env')) process.loadEnvFile('.env');
     const args = parseReportArgs(process.argv.slice(2));
+    const url = process.env.DATABASE_URL || undefined;
     const path = process.env.DATABASE_PATH || DEFAULT_DATABASE_PATH;
-    if (!existsSync(path)) throw new UsageError(`no database at ${path} (set DATABASE_PATH)`);
-    const store = createStore(openDatabase(path));
+    if (!url && !existsSync(path))
+      throw new UsageError(`no database at ${path} (set DATABASE_PATH or DATABASE_URL)`);
+    const store = await openStore({ url, path });
     try {
       const entries = await store.audit.between(args.since, args.until);
       process.stdout.write(render(summarise(entries, args.by), args.by, args.format));

@@ -10,15 +10,16 @@ export type Engine = (typeof ENGINES)[number];
 
 let server: Promise<TestPostgres> | undefined;
 
+// Registered when a test file imports this module (a hook added while a test runs would never fire).
+afterAll(async () => {
+  const started = server;
+  server = undefined;
+  await (await started)?.stop();
+});
+
 /** The test file's PostgreSQL server, started on first use and stopped after the file's tests. */
 export function testPostgres(): Promise<TestPostgres> {
-  if (!server) {
-    server = startPostgres();
-    afterAll(async () => {
-      await (await server)?.stop();
-      server = undefined;
-    });
-  }
+  server ??= startPostgres();
   return server;
 }
 

@@ -1,5 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { migrateCommand } from '../../src/migrate.js';
 import { DatabaseTooNewError } from '../../src/store/db.js';
 import { createStore } from '../../src/store/index.js';
 import { MIGRATIONS, PG_MIGRATIONS } from '../../src/store/migrations.js';
@@ -70,5 +75,50 @@ describe('PostgreSQL engine', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe('npm run migrate', () => {
+  it('brings a PostgreSQL database to the newest version and says so; a newer one is refused', async () => {
+    const url = await (await testPostgres()).newDatabase();
+    expect(await migrateCommand({ DATABASE_URL: url })).toBe(
+      `PostgreSQL database is at schema version ${MIGRATIONS.length}`,
+    );
+    expect(await version(url)).toBe(MIGRATIONS.length);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query('UPDATE schema_version SET version = 99');
+    await client.end();
+    await expect(migrateCommand({ DATABASE_URL: url })).rejects.toBeInstanceOf(DatabaseTooNewError);
+  });
+
+  it('migrates SQLite at DATABASE_PATH when no DATABASE_URL is set', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slack-analyst-migrate-'));
+    try {
+      expect(await migrateCommand({ DATABASE_PATH: join(dir, 'bot.db') })).toBe(
+        `SQLite database is at schema version ${MIGRATIONS.length}`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('DATABASE_URL configuration', () => {
+  const base = {
+    SLACK_BOT_TOKEN: ['xoxb', '1111', '2222', 'abcdefghijklmnopqrstuvwx'].join('-'),
+    SLACK_SIGNING_SECRET: '0123456789abcdef',
+    ANTHROPIC_API_KEY: 'test-key',
+  };
+  it('takes a postgres:// URL, and refuses anything else or both engines at once', () => {
+    expect(loadConfig({ ...base, DATABASE_URL: 'postgres://u:p@db:5432/x' }).DATABASE_URL).toBe(
+      'postgres://u:p@db:5432/x',
+    );
+    expect(() => loadConfig({ ...base, DATABASE_URL: 'mysql://db/x' })).toThrow(
+      /DATABASE_URL must be a postgres:\/\/ URL/,
+    );
+    expect(() => loadConfig({ ...base, DATABASE_URL: 'postgres://db/x', DATABASE_PATH: './x.db' })).toThrow(
+      /DATABASE_URL and DATABASE_PATH are both set/,
+    );
   });
 });

@@ -8,7 +8,7 @@ import { threadReplayPlan } from './restore.js';
 import { forgetThread } from './retention.js';
 import type { Store } from './store/index.js';
 import { formatTokens } from './text/format.js';
-import { COMMAND } from './text/wording.js';
+import { COMMAND, plural } from './text/wording.js';
 
 export const COMMANDS = ['help', 'reset', 'reset clean', 'usage', 'forget', 'retry', 'notebook'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -80,7 +80,7 @@ export async function runCommand(
           : '';
       await replier.notice(
         msg,
-        `📊 This thread: ${t.turns} answer${t.turns === 1 ? '' : 's'}, ${formatTokens(totalInputTokens(t.tokens))} input${cached} and ${formatTokens(t.tokens.outputTokens)} output tokens, ` +
+        `📊 This thread: ${plural(t.turns, 'question')} billed, ${formatTokens(totalInputTokens(t.tokens))} input${cached} and ${formatTokens(t.tokens.outputTokens)} output tokens, ` +
           `${t.runs} code run${t.runs === 1 ? '' : 's'} (≈ ${minutes} container minutes billed). Estimated cost ${formatUsd(cost)}.`,
       );
       break;

@@ -340,7 +340,7 @@ describe('the bot with prompt caching', () => {
     const text = threadText(h!.thread(root));
     expect(text).toMatch(/💸 [\d.]+k input \([\d.]+k from cache\)/);
     expect(text).toMatch(
-      /3 answers, [\d.]+k input \([\d.]+k read from the prompt cache, [\d.]+k written to it\)/,
+      /3 questions billed, [\d.]+k input \([\d.]+k read from the prompt cache, [\d.]+k written to it\)/,
     );
   });
 });

@@ -29,7 +29,7 @@ describe('npm run demo', () => {
     );
     expect(html).toContain(`${growth[0]!.region} grew fastest`);
     expect(html).toMatch(/⚠️ <strong>1 of 2 code runs failed<\/strong>/);
-    expect(html).toContain('This thread: 3 answers');
+    expect(html).toContain('This thread: 3 questions billed');
     // The answer's table is Slack's native data table, and every answer carries 👍/👎.
     expect(html).toMatch(
       new RegExp(`<table class="data-table"><caption>[^<]*</caption>.*<td>${byRegion[0]!.region}</td>`),

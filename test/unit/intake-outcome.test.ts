@@ -3,10 +3,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ThreadMessage } from '../../src/domain.js';
 import { createIntake, type Intake } from '../../src/intake.js';
 import { createLogger } from '../../src/log.js';
-import type { Replier, TurnOutcome } from '../../src/ports.js';
+import type { TurnOutcome } from '../../src/ports.js';
 import { openDatabase } from '../../src/store/db.js';
 import { createStore, type Store } from '../../src/store/index.js';
 import { createWorker, type Worker } from '../../src/worker.js';
+import { recordingReplier } from '../support/recording-replier.js';
 
 const msg: ThreadMessage = {
   teamId: 'T1',
@@ -20,30 +21,9 @@ const msg: ThreadMessage = {
   isDirectMessage: false,
 };
 
-/** The thread as the user sees it: what intake reports (a Retry-able failure) and plain notices. */
-function memoryReplier() {
-  const said: { kind: 'failure' | 'notice'; text: string }[] = [];
-  const replier: Replier = {
-    queued: async () => undefined,
-    working: async () => undefined,
-    done: async () => undefined,
-    progress: async () => ({
-      ts: undefined,
-      step: () => undefined,
-      text: () => undefined,
-      finish: async () => 'none',
-    }),
-    notice: async (_thread, text) => void said.push({ kind: 'notice', text }),
-    failure: async (_msg, text) => void said.push({ kind: 'failure', text }),
-    answer: async () => undefined,
-    upload: async () => true,
-  };
-  return { replier, said };
-}
-
 let store: Store;
 let worker: Worker;
-let said: ReturnType<typeof memoryReplier>['said'];
+let said: ReturnType<typeof recordingReplier>['said'];
 
 beforeEach(() => {
   store = createStore(openDatabase(':memory:'));
@@ -58,7 +38,7 @@ async function run(
   runTurn: (signal: AbortSignal, intake: Intake) => Promise<TurnOutcome>,
   turnTimeoutMs = 5_000,
 ) {
-  const memory = memoryReplier();
+  const memory = recordingReplier();
   said = memory.said;
   let intake: Intake;
   worker = createWorker({ maxConcurrent: 1, run: (m) => intake.process(m), log: createLogger('silent') });

@@ -2,11 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type ThreadMessage, threadKeyOf } from '../../src/domain.js';
 import { createIntake, type Intake } from '../../src/intake.js';
 import { createLogger } from '../../src/log.js';
-import type { Replier, TurnOutcome } from '../../src/ports.js';
+import type { TurnOutcome } from '../../src/ports.js';
 import { createStore, type Store } from '../../src/store/index.js';
 import { openPostgres } from '../../src/store/postgres.js';
 import { createWorker, type Worker } from '../../src/worker.js';
 import { ENGINES, openTestStore, testPostgres } from '../support/engines.js';
+import { recordingReplier } from '../support/recording-replier.js';
 
 const message = (threadTs: string, messageTs: string): ThreadMessage => ({
   teamId: 'T1',
@@ -19,22 +20,6 @@ const message = (threadTs: string, messageTs: string): ThreadMessage => ({
   addressed: true,
   isDirectMessage: false,
 });
-
-const quietReplier: Replier = {
-  queued: async () => undefined,
-  working: async () => undefined,
-  done: async () => undefined,
-  progress: async () => ({
-    ts: undefined,
-    step: () => undefined,
-    text: () => undefined,
-    finish: async () => 'none' as const,
-  }),
-  notice: async () => undefined,
-  failure: async () => undefined,
-  answer: async () => undefined,
-  upload: async () => true,
-};
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const untilAborted = (signal: AbortSignal) =>
@@ -56,7 +41,7 @@ function replica(
   intake = createIntake({
     store,
     worker,
-    replier: quietReplier,
+    replier: recordingReplier().replier,
     log: createLogger('silent'),
     toolVersion: 'code_execution_20260521',
     runTurn: (m, signal) => runTurn(m, signal, name),
@@ -120,15 +105,24 @@ describe('replicas sharing PostgreSQL', () => {
       busy.delete(key);
       return { status: 'answered' };
     });
-    // Three threads, four messages each, every delivery sent to a random replica and retried at another.
-    const messages = ['100', '200', '300'].flatMap((t) =>
-      [1, 2, 3, 4].map((n) => message(`${t}.0`, `${t}.${n}`)),
-    );
-    const deliveries = messages.flatMap((m, i) => [
-      { m, r: replicas[i % 3]! },
-      { m, r: replicas[(i + 1) % 3]! },
-    ]);
-    const accepted = await Promise.all(deliveries.map(({ m, r }) => r.intake.receive(m)));
+    // Three threads, four messages each, every delivery sent to one replica and retried at another at once. The
+    // threads arrive side by side; within a thread each message arrives after the one before it (the order the rule
+    // promises: arrival order).
+    const threads = ['100', '200', '300'].map((t) => [1, 2, 3, 4].map((n) => message(`${t}.0`, `${t}.${n}`)));
+    const messages = threads.flat();
+    const accepted = (
+      await Promise.all(
+        threads.map(async (thread, t) => {
+          const taken: boolean[] = [];
+          for (const [n, m] of thread.entries()) {
+            const first = replicas[(t + n) % 3]!;
+            const retry = replicas[(t + n + 1) % 3]!;
+            taken.push(...(await Promise.all([first.intake.receive(m), retry.intake.receive(m)])));
+          }
+          return taken;
+        }),
+      )
+    ).flat();
     expect(accepted.filter(Boolean)).toHaveLength(messages.length);
     for (let i = 0; i < 50 && ran.length < messages.length; i++) {
       await Promise.all(replicas.map((r) => r.worker.drain()));

@@ -8,12 +8,13 @@ import type { Analyst, AskParams, AskResult } from '../../src/claude/analyst.js'
 import { AnalystError } from '../../src/claude/errors.js';
 import { type ThreadMessage, threadKeyOf } from '../../src/domain.js';
 import { createLogger } from '../../src/log.js';
-import type { Answer, FileGateway, Replier } from '../../src/ports.js';
+import type { FileGateway } from '../../src/ports.js';
 import { noTokens } from '../../src/pricing.js';
 import { openDatabase } from '../../src/store/db.js';
 import { createStore, type Store } from '../../src/store/index.js';
 import { runTurn, type TurnDeps } from '../../src/turn.js';
 import { blocks } from '../support/harness.js';
+import { recordingReplier } from '../support/recording-replier.js';
 
 const message = (text: string): ThreadMessage => ({
   teamId: 'T1',
@@ -28,29 +29,8 @@ const message = (text: string): ThreadMessage => ({
 });
 
 let store: Store;
-let answers: Answer[];
-let failures: string[];
-let finished: string[];
+let thread: ReturnType<typeof recordingReplier>;
 let asked: AskParams[];
-
-const replier: Replier = {
-  queued: async () => undefined,
-  working: async () => undefined,
-  done: async () => undefined,
-  progress: async () => ({
-    ts: '1700000000.000200',
-    step: () => undefined,
-    text: () => undefined,
-    finish: async (outcome) => {
-      finished.push(outcome);
-      return 'none';
-    },
-  }),
-  notice: async () => undefined,
-  failure: async (_msg, text) => void failures.push(text),
-  answer: async (_msg, answer) => void answers.push(answer),
-  upload: async () => true,
-};
 
 const files: FileGateway = {
   ingest: async () => Promise.reject(new Error('no files in these tests')),
@@ -86,7 +66,7 @@ function analyst(content: Anthropic.ContentBlock[], error?: unknown): Analyst {
 const deps = (a: Analyst): TurnDeps => ({
   store,
   analyst: a,
-  replier,
+  replier: thread.replier,
   files,
   log: createLogger('silent'),
   model: 'claude-test',
@@ -98,9 +78,7 @@ const deps = (a: Analyst): TurnDeps => ({
 
 beforeEach(() => {
   store = createStore(openDatabase(':memory:'));
-  answers = [];
-  failures = [];
-  finished = [];
+  thread = recordingReplier('1700000000.000200');
   asked = [];
 });
 afterEach(() => store.close());
@@ -121,11 +99,11 @@ describe('runTurn', () => {
     );
 
     expect(outcome.status).toBe('answered');
-    expect(answers).toHaveLength(1);
-    expect(answers[0]!.markdown).toBe('EMEA grew fastest.');
-    expect(answers[0]!.runs.map((r) => [r.failed, r.returnCode])).toEqual([[true, 1]]);
-    expect(answers[0]!.retryable).toBe(true); // every run failed: the answer offers Retry
-    expect(finished).toEqual(['failed']);
+    expect(thread.answers).toHaveLength(1);
+    expect(thread.answers[0]!.markdown).toBe('EMEA grew fastest.');
+    expect(thread.answers[0]!.runs.map((r) => [r.failed, r.returnCode])).toEqual([[true, 1]]);
+    expect(thread.answers[0]!.retryable).toBe(true); // every run failed: the answer offers Retry
+    expect(thread.finished).toEqual(['failed']);
     const key = threadKeyOf(msg);
     expect((await store.threads.get(key))?.containerId).toBe('container_1');
     expect((await store.history.list(key)).map((e) => e.message.role)).toEqual(['user', 'assistant']);
@@ -151,8 +129,8 @@ describe('runTurn', () => {
     const outcome = await runTurn(deps(analyst([], error)), msg);
 
     expect(outcome).toMatchObject({ status: 'failed', code: 'overloaded' });
-    expect(failures.join('\n')).toContain('Claude is overloaded right now.');
-    expect(finished).toEqual(['failed']);
+    expect(thread.said.map((s) => s.text).join('\n')).toContain('Claude is overloaded right now.');
+    expect(thread.finished).toEqual(['failed']);
     expect(await store.history.list(threadKeyOf(msg))).toEqual([]);
   });
 
@@ -161,7 +139,7 @@ describe('runTurn', () => {
     await store.inbox.accept(msg);
     const bug = new TypeError('a bug');
     await expect(runTurn(deps(analyst([], bug)), msg)).rejects.toBe(bug);
-    expect(finished).toEqual(['failed']);
+    expect(thread.finished).toEqual(['failed']);
   });
 
   it("shows an abort as stopped when the turn's signal fired", async () => {
@@ -171,6 +149,6 @@ describe('runTurn', () => {
     controller.abort(new Error('Stop'));
     const aborted = new AnalystError('aborted', null, null, null, null);
     await expect(runTurn(deps(analyst([], aborted)), msg, controller.signal)).rejects.toBe(aborted);
-    expect(finished).toEqual(['stopped']);
+    expect(thread.finished).toEqual(['stopped']);
   });
 });

@@ -73,34 +73,26 @@ export async function prepareRerun(
   }
   const { pairs, guessed } = matched;
   const columns = pairs.map(compareColumns);
-  const lacking = columns.flatMap((c, i) =>
-    c.missing.length > 0
-      ? [
-          RERUN.lacks(
-            fileNameMarkdown(pairs[i]!.fresh.name),
-            fileNameMarkdown(pairs[i]!.old.name),
-            listed(c.missing, inlineCode),
-            c.missing.length,
-          ),
-        ]
-      : [],
-  );
+  // One sentence per file pair with missing (or extra) columns, worded by `sentence`.
+  const perPair = (
+    columnsOf: (c: (typeof columns)[number]) => string[],
+    sentence: (fresh: string, old: string, list: readonly string[], count: number) => string,
+    file: (name: string) => string,
+    column: (name: string) => string,
+  ) =>
+    columns.flatMap((c, i) => {
+      const names = columnsOf(c);
+      if (names.length === 0) return [];
+      return [
+        sentence(file(pairs[i]!.fresh.name), file(pairs[i]!.old.name), listed(names, column), names.length),
+      ];
+    });
+  const lacking = perPair((c) => c.missing, RERUN.lacks, fileNameMarkdown, inlineCode);
   if (lacking.length > 0) return refuse(RERUN.missingColumns(lacking));
 
   // Worded twice: Markdown for the thread, quoted for Claude.
   const extra = (file: (name: string) => string, column: (name: string) => string) =>
-    columns.flatMap((c, i) =>
-      c.extra.length > 0
-        ? [
-            RERUN.extra(
-              file(pairs[i]!.fresh.name),
-              file(pairs[i]!.old.name),
-              listed(c.extra, column),
-              c.extra.length,
-            ),
-          ]
-        : [],
-    );
+    perPair((c) => c.extra, RERUN.extra, file, column);
   const unused = fresh.filter((f) => !pairs.some((p) => p.fresh === f));
   const notes = [
     ...extra(fileNameMarkdown, inlineCode),

@@ -241,6 +241,7 @@ export async function createBot(config: Config, log: Logger) {
     stop: intake.stop,
     retry: intake.retry,
     askerOf: store.inbox.asker,
+    runningIn: store.inbox.runningIn,
     isAdmin,
     rate: store.feedback.record,
     log,

@@ -9,6 +9,7 @@ import { codeFence, escapeMrkdwn, splitMarkdown, tail } from '../text/slack-mark
 import { parseCsv, toMarkdownTable } from '../text/tables.js';
 import { plural, TURN } from '../text/wording.js';
 import { ACTIONS, button, feedbackBlock } from './actions.js';
+import { createAgentSessions } from './agent-session.js';
 import { sanitise } from './answer-stream.js';
 import {
   chartBlock,
@@ -204,6 +205,8 @@ export function createSlackReplier(
   const updateIntervalMs = () =>
     Math.max(MIN_UPDATE_INTERVAL_MS, Math.ceil((liveViews * 60_000) / STREAM_APPENDS_PER_MINUTE));
 
+  const sessions = createAgentSessions(client, log);
+
   /** Messages showing the "waiting" reaction, by message key. */
   const waiting = new Set<string>();
 
@@ -219,10 +222,12 @@ export function createSlackReplier(
       await client.assistant.threads
         .setStatus({ channel_id: msg.channelId, thread_ts: msg.threadTs, status: 'is analysing your data…' })
         .catch((err: unknown) => log.debug({ code: slackErrorCode(err) }, 'setStatus not available here'));
+      await sessions.working(msg);
     },
     async done(msg, outcome) {
       await react(msg, WORKING_REACTION, true);
       await react(msg, OUTCOME_REACTION[outcome]);
+      await sessions.done(msg);
     },
     async progress(msg, existingTs) {
       liveViews += 1;
@@ -249,6 +254,7 @@ export function createSlackReplier(
       ]);
       await react(msg, WORKING_REACTION, true);
       await react(msg, OUTCOME_REACTION.failed);
+      await sessions.done(msg);
     },
     async answer(msg, answer) {
       const buttons = [

@@ -129,6 +129,14 @@ export function createInbox(sql: Sql) {
       );
       return raw && toItem(raw);
     },
+    /** The thread's messages being answered now (normally one), for Slack's own stop control on the thread. */
+    async runningIn(threadKey: string): Promise<{ channelId: string; messageTs: string }[]> {
+      const rows = await sql.all<{ channel_id: string; message_ts: string }>(
+        `SELECT channel_id, message_ts FROM inbox WHERE thread_key = ? AND status = 'running'`,
+        [threadKey],
+      );
+      return rows.map((r) => ({ channelId: r.channel_id, messageTs: r.message_ts }));
+    },
     async openCount(): Promise<number> {
       const row = await sql.get<{ n: number }>(
         `SELECT COUNT(*) AS n FROM inbox WHERE status IN ('queued', 'running')`,

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { threadKeyOf } from '../../src/domain.js';
 import { showablePrefix, splitText } from '../../src/slack/answer-stream.js';
 import type { ScriptedReply } from '../support/fakes/fake-anthropic.js';
-import { type PostedMessage, startFakeSlack } from '../support/fakes/fake-slack.js';
+import { loadFixture, type PostedMessage, startFakeSlack } from '../support/fakes/fake-slack.js';
 import {
   blocks,
   buttonsOf,
@@ -11,6 +11,8 @@ import {
   type Harness,
   HUMAN,
   markdownPosts,
+  nextTs,
+  OTHER_HUMAN,
   startHarness,
   textReply,
   threadText,
@@ -337,6 +339,55 @@ describe("Slack's own stop on a streamed answer", () => {
     ).not.toContain('stop_turn');
     h.anthropic.enqueue(textReply('still here'));
     await h.message('again', { threadTs: root });
+    await h.settle();
+    expect(h.anthropic.messageRequests().at(-1)?.container).toBe(container);
+  }, 20_000);
+});
+
+describe("Slack's stop on an agent session", () => {
+  /** The documented agent_session_stopped event, as Slack delivers it when someone clicks the session's stop. */
+  const sessionStopped = (channel: string, threadTs: string, user: string, streams: string[]) => ({
+    ...loadFixture('message_thread_followup'),
+    event: {
+      type: 'agent_session_stopped',
+      channel,
+      thread_ts: threadTs,
+      streaming_message_ts: streams,
+      user,
+      event_ts: nextTs(),
+    },
+    event_id: `Ev0STOP${Math.random().toString(36).slice(2, 10)}`,
+    event_time: Math.floor(Date.now() / 1000),
+  });
+
+  it('marks the session processing while it answers, and a stop from the asker aborts the request and keeps the sandbox', async () => {
+    h = await startHarness();
+    h.anthropic.enqueue(textReply('first answer'));
+    const root = await h.message('which region grew fastest?', { channel: DM, channelType: 'im' });
+    await h.settle();
+    const statuses = () => h!.slack.callsTo('agents.sessions.setStatus').map((c) => c.params.status);
+    expect(statuses()).toEqual(['processing', 'active']);
+    const threadKey = threadKeyOf({ teamId: h.slack.teamId, channelId: DM, threadTs: root });
+    const container = (await h.bot.store.threads.get(threadKey))?.containerId;
+    expect(container).toMatch(/^container_/);
+
+    h.anthropic.enqueue(answeredAfterCode(longAnswer(30), { chars: 20, delayMs: 40 }));
+    await h.message('and in detail?', { channel: DM, channelType: 'im', threadTs: root });
+    await waitFor(() => h!.anthropic.activeMessageStreams() === 1, 'the answer to start');
+    // Someone else's click does nothing; the asker's stops the answer.
+    await h.send(sessionStopped(DM, root, OTHER_HUMAN, []));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.anthropic.activeMessageStreams()).toBe(1);
+    await h.send(sessionStopped(DM, root, HUMAN, []));
+
+    await waitFor(() => h!.anthropic.activeMessageStreams() === 0, 'the request to be aborted');
+    await h.settle();
+    expect(h.anthropic.abortedStreams).toBe(1);
+    expect(threadText(h.thread(root, DM))).toContain('Stopped');
+    // The session leaves "processing" (Slack does not do it by itself).
+    expect(statuses().slice(-2)).toEqual(['processing', 'active']);
+    h.anthropic.enqueue(textReply('still here'));
+    await h.message('again', { channel: DM, channelType: 'im', threadTs: root });
     await h.settle();
     expect(h.anthropic.messageRequests().at(-1)?.container).toBe(container);
   }, 20_000);

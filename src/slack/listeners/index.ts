@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import { registerActions } from './actions.js';
+import { registerAgentSessionStop } from './agent-session.js';
 import { registerAppMention } from './app-mention.js';
 import type { ListenerDeps } from './deps.js';
 import { registerMessage } from './message.js';
@@ -10,4 +11,5 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   registerAppMention(app, deps);
   registerMessage(app, deps);
   registerActions(app, deps);
+  registerAgentSessionStop(app, deps);
 }

@@ -754,6 +754,12 @@ export async function startFakeSlack(
     'assistant.threads.setSuggestedPrompts': (p) =>
       missingParams(p, 'channel_id', 'thread_ts', 'prompts') ?? { ok: true },
     'assistant.threads.setTitle': (p) => missingParams(p, 'channel_id', 'thread_ts', 'title') ?? { ok: true },
+    // An app declared as an agent: its thread-based sessions take these four statuses.
+    'agents.sessions.setStatus': (p) =>
+      missingParams(p, 'channel_id', 'status') ??
+      (['active', 'processing', 'suspended', 'closed'].includes(str(p, 'status') ?? '')
+        ? { ok: true }
+        : { ok: false, error: 'invalid_arguments' }),
 
     'conversations.replies': (p) => {
       const missing = missingParams(p, 'channel', 'ts');

@@ -165,7 +165,7 @@ describe('thread commands', () => {
     await h.mention('usage', { threadTs: root });
     await h.settle();
     // 12k × $3/MTok + 3k × $15/MTok = $0.081
-    expect(threadText(h.thread(root))).toMatch(/1 answer, 12k input and 3k output tokens.*\$0\.08/s);
+    expect(threadText(h.thread(root))).toMatch(/1 question billed, 12k input and 3k output tokens.*\$0\.08/s);
   });
 
   it("forget deletes the thread's history, files and container, and the bot leaves the thread", async () => {

@@ -54,7 +54,7 @@ export function showablePrefix(raw: string, allowedUserIds: readonly string[]): 
   let cut = raw.search(/\s\S*$/); // the final word may still grow
   // Suggested follow-ups are buttons, not answer text.
   const followUps = followUpsStart(raw);
-  if (followUps >= 0 && followUps < cut) cut = raw.slice(0, followUps).trimEnd().length;
+  if (followUps >= 0 && followUps < cut) cut = followUps;
   if (cut <= 0) return undefined;
   const lastClose = raw.lastIndexOf('>', cut - 1);
   const openMention = raw.slice(lastClose + 1, cut).search(/<[!@]/);
@@ -66,6 +66,8 @@ export function showablePrefix(raw: string, allowedUserIds: readonly string[]): 
   const lineStart = raw.lastIndexOf('\n', cut - 1) + 1;
   const line = raw.slice(lineStart, cut);
   if (SECRET_WORD.test(line) && (count(line, '"') % 2 === 1 || count(line, "'") % 2 === 1)) cut = lineStart;
+  // Never a trailing blank: the answer is trimmed when it ends, and text already shown cannot be taken back.
+  cut = raw.slice(0, cut).trimEnd().length;
   if (cut <= 0) return undefined;
   const shown = sanitise(raw.slice(0, cut), allowedUserIds);
   return sanitise(raw, allowedUserIds).startsWith(shown) ? shown : undefined;

@@ -115,7 +115,8 @@ describe('the answer streams into the thread', () => {
 
   it("never streams Claude's suggested follow-ups as text: they arrive as buttons after the stream", async () => {
     h = await startHarness();
-    const answer = longAnswer(3);
+    // Long enough that the stream is surely open before the block starts, even on a loaded machine.
+    const answer = longAnswer(6);
     // Long enough to take over a second to arrive, so at least one append happens while the block is written.
     const questions = [1, 2, 3].map(
       (n) => `Question ${n}: ${'how did the enterprise segment renew '.repeat(3)}?`,
@@ -253,6 +254,11 @@ describe('what can be shown before the rest of the answer is known', () => {
     expect(showablePrefix(`${pem}x`, [HUMAN])).toContain('[redacted private key]');
     expect(grow(quoted)(quoted.indexOf('battery'))).not.toContain('correct');
     expect(grow(mention)(mention.indexOf(' team>'))).not.toContain('<!subteam');
+  });
+
+  it('never ends what it shows with blank space, which a finished (trimmed) answer would not have', () => {
+    expect(showablePrefix(`${prose}\n\n`, [HUMAN])).toBe(prose.trimEnd());
+    expect(showablePrefix(`${prose}\n\n\`\`\`followups\n- Next?`, [HUMAN])).toBe(prose.trimEnd());
   });
 
   it('splits text into calls of at most 12,000 characters, never inside a surrogate pair', () => {

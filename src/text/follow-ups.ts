@@ -6,22 +6,34 @@
 export const MAX_FOLLOW_UPS = 3;
 /** Longer than this is not a short follow-up question; it is dropped rather than cut mid-sentence. */
 export const MAX_FOLLOW_UP_CHARS = 150;
-/** A fenced block tagged `followups`, the last one in the text, with what follows it (only blank space). */
-const FOLLOW_UPS_FENCE =
-  /(?:^|\n)[ \t]*(`{3,}|~{3,})[ \t]*followups[ \t]*\n([\s\S]*?)\n[ \t]*\1[ \t]*(?=\n|$)/gi;
+/** A line opening a fenced block tagged `followups`; its fence (three or more backticks or tildes) closes it. */
+const OPENING = /^[ \t]*(`{3,}|~{3,})[ \t]*followups[ \t]*$/i;
 
 /**
  * Separates the `followups` fenced block from an answer: the answer without it, and its questions (one a line,
  * list markers and quotes dropped, de-duplicated, at most three of at most 150 characters). An answer without the
- * block is returned as it is.
+ * block (or with one never closed) is returned as it is. One pass over the lines: model output is not trusted to
+ * be small or well-formed, and a pattern that searched for each opening's close would take quadratic time.
  */
 export function splitFollowUps(text: string): { markdown: string; followUps: string[] } {
-  const fences = [...text.matchAll(FOLLOW_UPS_FENCE)];
-  const last = fences.at(-1);
-  if (!last) return { markdown: text, followUps: [] };
-  const markdown = (text.slice(0, last.index) + text.slice(last.index + last[0].length)).trim();
-  const questions = last[2]!
-    .split('\n')
+  const lines = text.split('\n');
+  let block: { from: number; to: number } | undefined;
+  let open: { from: number; fence: string } | undefined;
+  for (const [i, line] of lines.entries()) {
+    if (open) {
+      if (line.trim() === open.fence) {
+        block = { from: open.from, to: i };
+        open = undefined;
+      }
+    } else {
+      const fence = OPENING.exec(line)?.[1];
+      if (fence) open = { from: i, fence };
+    }
+  }
+  if (!block) return { markdown: text, followUps: [] };
+  const markdown = [...lines.slice(0, block.from), ...lines.slice(block.to + 1)].join('\n').trim();
+  const questions = lines
+    .slice(block.from + 1, block.to)
     .map((l) =>
       l
         .replace(/^\s*(?:[-*•]|\d+[.)])\s+/, '')

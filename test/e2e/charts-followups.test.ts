@@ -342,6 +342,14 @@ describe('reading the follow-ups block', () => {
     });
   });
 
+  it('reads a long answer full of unclosed blocks in one pass (a pattern searching for each close took seconds)', () => {
+    const text = '```followups\nWhy?\n'.repeat(16_000);
+    const started = performance.now();
+    expect(splitFollowUps(text)).toEqual({ markdown: text, followUps: [] });
+    // Generous: milliseconds now; the backtracking pattern took about 4–6 s on a 2-core machine.
+    expect(performance.now() - started).toBeLessThan(1_500);
+  });
+
   it('an answer without the block, or with an unclosed one, is left as it is', () => {
     expect(splitFollowUps('Just prose.')).toEqual({ markdown: 'Just prose.', followUps: [] });
     const unclosed = 'Answer.\n```followups\n- cut off?';

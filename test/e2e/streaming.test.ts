@@ -382,7 +382,12 @@ describe("Slack's stop on an agent session", () => {
     await waitFor(() => h!.anthropic.activeMessageStreams() === 1, 'the answer to start');
     // Someone else's click does nothing; the asker's stops the answer.
     await h.send(sessionStopped(DM, root, OTHER_HUMAN, []));
-    await new Promise((r) => setTimeout(r, 300));
+    // Decided once the bot has asked Slack whether the clicker is a workspace admin.
+    await waitFor(
+      () => h!.slack.callsTo('users.info').some((c) => c.params.user === OTHER_HUMAN),
+      'the admin check',
+    );
+    await new Promise((r) => setTimeout(r, 200));
     expect(h.anthropic.activeMessageStreams()).toBe(1);
     await h.send(sessionStopped(DM, root, HUMAN, []));
 

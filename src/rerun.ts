@@ -8,7 +8,7 @@
 import type { Rename } from './claude/recorded.js';
 import { rerunInstruction } from './claude/replay.js';
 import { RESTORE_SCRIPT, type ThreadFile, type ThreadMessage } from './domain.js';
-import { SUPPORTED_FORMATS } from './files/formats.js';
+import { extensionOf, formatOfName } from './files/formats.js';
 import type { Logger } from './log.js';
 import type { FileGateway } from './ports.js';
 import { type Restore, threadReplayPlan } from './restore.js';
@@ -161,10 +161,7 @@ export function pairFiles(
 }
 
 /** The format's label by extension ("CSV"), or the extension itself. */
-function formatOf(name: string): string {
-  const ext = name.toLowerCase().split('.').pop() ?? '';
-  return SUPPORTED_FORMATS.find((f) => (f.extensions as readonly string[]).includes(ext))?.label ?? ext;
-}
+const formatOf = (name: string): string => formatOfName(name)?.label ?? extensionOf(name);
 
 /** Shared name words (letters only, so dates and numbers do not count): `sales_2026-10.csv` ~ `Sales Nov.csv`. */
 function similarity(a: string, b: string): number {

@@ -41,3 +41,23 @@ export function formatList(conjunction: 'or' | 'and' = 'or'): string {
 
 /** Every extension the bot takes, e.g. for spotting a data file's name in code. */
 export const DATA_EXTENSIONS: readonly string[] = SUPPORTED_FORMATS.flatMap((f) => f.extensions);
+
+const FORMAT_BY_EXTENSION = new Map(
+  SUPPORTED_FORMATS.flatMap((f) => f.extensions.map((extension) => [extension as string, f] as const)),
+);
+
+/** The format a file name's extension names (`Q3 sales.CSV` → CSV), if the bot takes it. */
+export function formatOfName(name: string): (typeof SUPPORTED_FORMATS)[number] | undefined {
+  return FORMAT_BY_EXTENSION.get(extensionOf(name));
+}
+
+/** Lower-cased extension without the dot, or ''. */
+export function extensionOf(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? '';
+  const dot = base.lastIndexOf('.');
+  if (dot < 0) return '';
+  return base
+    .slice(dot + 1)
+    .trim()
+    .toLowerCase();
+}

@@ -6,7 +6,7 @@
  */
 import type { SlackFileRef } from '../domain.js';
 import { safeFileName } from '../text/names.js';
-import { type DataKind, formatList, SUPPORTED_FORMATS } from './formats.js';
+import { type DataKind, formatList, formatOfName, SUPPORTED_FORMATS } from './formats.js';
 
 export type FileCheck =
   | { ok: true; kind: DataKind; safeName: string; mimeType: string }
@@ -18,10 +18,6 @@ export type FileCheck =
 export const CONTENT_TYPES = Object.fromEntries(SUPPORTED_FORMATS.map((f) => [f.kind, f.mime])) as Readonly<
   Record<DataKind, string>
 >;
-
-const KIND_BY_EXTENSION: ReadonlyMap<string, DataKind> = new Map(
-  SUPPORTED_FORMATS.flatMap((f) => f.extensions.map((extension) => [extension, f.kind] as const)),
-);
 
 /** Slack's own `filetype` values for the allowed formats. */
 const KIND_BY_SLACK_FILETYPE: ReadonlyMap<string, DataKind> = new Map(
@@ -55,7 +51,7 @@ export function checkSlackFile(file: SlackFileRef, limits: { maxBytes: number })
   // The extension the user sees decides; Slack's `filetype` only fills in when the name has no known one
   // (snippets are often called "Untitled"). `mimetype` is browser-guessed and never decides.
   const rawName = file.name || file.title || file.id;
-  const byExtension = KIND_BY_EXTENSION.get(extensionOf(rawName));
+  const byExtension = formatOfName(rawName)?.kind;
   const kind = byExtension ?? KIND_BY_SLACK_FILETYPE.get(file.filetype?.toLowerCase() ?? '');
   if (!kind) return refuse(`This file type is not supported. I can read ${formatList()} files.`);
 
@@ -76,13 +72,4 @@ export { safeFileName };
 
 function refuse(reason: string): FileCheck {
   return { ok: false, reason };
-}
-
-/** Lower-cased extension without the dot, or ''. */
-function extensionOf(name: string): string {
-  const base = name.split(/[\\/]/).pop() ?? '';
-  const dot = base.lastIndexOf('.');
-  if (dot < 0) return '';
-  const extension = base.slice(dot + 1);
-  return extension.trim().toLowerCase();
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { oneLine } from '../text/format.js';
 
 /**
  * Slack's `data_visualization` block, which @slack/types does not have yet; shape and limits from
@@ -60,9 +61,6 @@ export const isChartSpecFile = (fileName: string) => fileName.toLowerCase().ends
 /** The file name a spec belongs to without extension (`revenue.chart.json` → `revenue`). */
 export const chartSpecBase = (fileName: string) => fileName.slice(0, -CHART_SPEC_SUFFIX.length);
 
-/** Cuts to `max` characters, marking the cut. */
-const cut = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
-
 /**
  * A data_visualization block for the spec in `bytes`, or undefined when it is not valid JSON, does not match the
  * spec, or breaks Slack's limits (too many series, points or segments; values that do not line up with the labels;
@@ -83,7 +81,7 @@ export function chartBlock(
   const parsed = chartSpec.safeParse(json);
   if (!parsed.success) return undefined;
   const spec = parsed.data;
-  const text = (s: string, max: number) => cut(clean(s).replace(/\s+/g, ' ').trim(), max);
+  const text = (s: string, max: number) => oneLine(clean(s), max);
   const labels = spec.labels.map((l) => text(l, CHART_LIMITS.maxLabel));
   const names = spec.series.map((s) => text(s.name, CHART_LIMITS.maxLabel));
   const distinct = (xs: string[]) => new Set(xs).size === xs.length && xs.every((x) => x !== '');

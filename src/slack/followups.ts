@@ -2,6 +2,7 @@ import type { ActionsBlock, Button } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import type { ThreadMessage, ThreadRef } from '../domain.js';
 import type { Logger } from '../log.js';
+import { oneLine } from '../text/format.js';
 import { neutraliseMentions } from '../text/mentions.js';
 import { redactSecrets } from '../text/redact.js';
 import { escapeMrkdwn } from '../text/slack-markdown.js';
@@ -20,8 +21,6 @@ const followUpActionId = (i: number) => `ask_follow_up_${i}`;
 const MAX_BUTTON_LABEL = 75;
 const MAX_BUTTON_VALUE = 2_000;
 
-const cut = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
-
 /** The buttons for already-sanitised questions; the whole question travels in the value. */
 export function followUpBlock(questions: readonly string[]): ActionsBlock {
   return {
@@ -31,8 +30,8 @@ export function followUpBlock(questions: readonly string[]): ActionsBlock {
       (q, i): Button => ({
         type: 'button',
         action_id: followUpActionId(i),
-        text: { type: 'plain_text', text: cut(`💬 ${q}`, MAX_BUTTON_LABEL) },
-        value: cut(q, MAX_BUTTON_VALUE),
+        text: { type: 'plain_text', text: oneLine(`💬 ${q}`, MAX_BUTTON_LABEL) },
+        value: oneLine(q, MAX_BUTTON_VALUE),
       }),
     ),
   };
@@ -53,7 +52,7 @@ export async function suggestPrompts(
       channel_id: thread.channelId,
       thread_ts: thread.threadTs,
       title: FOLLOW_UPS.promptsTitle,
-      prompts: questions.map((q) => ({ title: cut(q, MAX_BUTTON_LABEL), message: q })) as [
+      prompts: questions.map((q) => ({ title: oneLine(q, MAX_BUTTON_LABEL), message: q })) as [
         { title: string; message: string },
       ],
     });
